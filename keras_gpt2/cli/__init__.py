@@ -1,0 +1,1 @@
+"""Cli of keras_gpt2."""

@@ -1,0 +1,1 @@
+"""Converters of keras_gpt2."""

@@ -1,0 +1,1 @@
+"""Preprocessing of keras_gpt2."""

@@ -1,0 +1,1 @@
+"""Tokenizers of keras_gpt2."""

@@ -1,0 +1,1 @@
+"""Utils of keras_gpt2."""
