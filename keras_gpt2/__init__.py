@@ -19,6 +19,12 @@ _PUBLIC_NAMES = {
     "StartEndPacker": "keras_gpt2.preprocessing.start_end_packer",
     "GPT2Preprocessor": "keras_gpt2.preprocessing.gpt2_preprocessor",
     "GPT2CausalLMPreprocessor": "keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor",
+    "PositionEmbedding": "keras_gpt2.layers.position_embedding",
+    "CachedMultiHeadAttention": "keras_gpt2.layers.cached_multi_head_attention",
+    "TransformerDecoder": "keras_gpt2.layers.transformer_decoder",
+    "ReverseEmbedding": "keras_gpt2.layers.reverse_embedding",
+    "GPT2Backbone": "keras_gpt2.models.gpt2_backbone",
+    "GPT2CausalLM": "keras_gpt2.models.gpt2_causal_lm",
 }
 
 __all__ = ["__version__", *_PUBLIC_NAMES]

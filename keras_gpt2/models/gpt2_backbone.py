@@ -1,0 +1,149 @@
+"""The GPT-2 network from token ids to final hidden states."""
+
+import math
+
+import keras
+
+from keras_gpt2.layers.position_embedding import PositionEmbedding
+from keras_gpt2.layers.reverse_embedding import ReverseEmbedding
+from keras_gpt2.layers.transformer_decoder import TransformerDecoder
+from keras_gpt2.utils import preset_io
+
+
+@keras.saving.register_keras_serializable(package="keras_gpt2")
+class GPT2Backbone(keras.Model):
+    """GPT-2 as a functional Keras model: `{token_ids, padding_mask}` -> hidden states.
+
+    Initialisation is GPT-2's: normal(0.02) kernels, token embeddings
+    normal(0.01), position embeddings normal(0.02), and the two residual
+    output projections of every block normal(0.02 / sqrt(2 * num_layers)).
+
+    Args:
+        vocabulary_size: number of token ids.
+        num_layers: number of transformer blocks.
+        num_heads: attention heads per block.
+        hidden_dim: width of the residual stream.
+        intermediate_dim: MLP width.
+        dropout: dropout rate (embeddings, attention, residual branches).
+        max_sequence_length: context length (number of positions).
+        layer_norm_epsilon: epsilon of every layer norm.
+
+    Examples:
+    >>> import numpy as np
+    >>> backbone = GPT2Backbone(vocabulary_size=100, num_layers=2, num_heads=2,
+    ...                         hidden_dim=16, intermediate_dim=32, max_sequence_length=8)
+    >>> x = {"token_ids": np.array([[1, 2, 3]]), "padding_mask": np.array([[1, 1, 1]])}
+    >>> backbone(x).shape
+    (1, 3, 16)
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        num_layers,
+        num_heads,
+        hidden_dim,
+        intermediate_dim,
+        dropout=0.1,
+        max_sequence_length=1024,
+        layer_norm_epsilon=1e-5,
+        dtype=None,
+        **kwargs,
+    ):
+        # === Layers ===
+        kernel_initializer = keras.initializers.RandomNormal(stddev=0.02)
+        residual_initializer = keras.initializers.RandomNormal(stddev=0.02 / math.sqrt(2 * num_layers))
+        token_embedding = ReverseEmbedding(
+            input_dim=vocabulary_size,
+            output_dim=hidden_dim,
+            embeddings_initializer=keras.initializers.RandomNormal(stddev=0.01),
+            name="token_embedding",
+            dtype=dtype,
+        )
+        position_embedding = PositionEmbedding(
+            sequence_length=max_sequence_length,
+            initializer=keras.initializers.RandomNormal(stddev=0.02),
+            name="position_embedding",
+            dtype=dtype,
+        )
+        embeddings_add = keras.layers.Add(name="embeddings_add", dtype=dtype)
+        embeddings_dropout = keras.layers.Dropout(dropout, name="embeddings_dropout", dtype=dtype)
+        transformer_layers = [
+            TransformerDecoder(
+                num_heads=num_heads,
+                intermediate_dim=intermediate_dim,
+                dropout=dropout,
+                layer_norm_epsilon=layer_norm_epsilon,
+                kernel_initializer=kernel_initializer,
+                residual_kernel_initializer=residual_initializer,
+                name=f"transformer_layer_{i}",
+                dtype=dtype,
+            )
+            for i in range(num_layers)
+        ]
+        layer_norm = keras.layers.LayerNormalization(
+            epsilon=layer_norm_epsilon, name="layer_norm", dtype=dtype
+        )
+
+        # === Functional Model ===
+        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        padding_mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
+        tokens = token_embedding(token_ids)
+        positions = position_embedding(tokens)
+        x = embeddings_dropout(embeddings_add((tokens, positions)))
+        for transformer_layer in transformer_layers:
+            x = transformer_layer(x, decoder_padding_mask=padding_mask)
+        sequence_output = layer_norm(x)
+        super().__init__(
+            inputs={"token_ids": token_ids, "padding_mask": padding_mask},
+            outputs=sequence_output,
+            dtype=dtype,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.vocabulary_size = vocabulary_size
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.max_sequence_length = max_sequence_length
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.token_embedding = token_embedding
+        self.position_embedding = position_embedding
+        self.embeddings_add = embeddings_add
+        self.embeddings_dropout = embeddings_dropout
+        self.transformer_layers = transformer_layers
+        self.layer_norm = layer_norm
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "vocabulary_size": self.vocabulary_size,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "hidden_dim": self.hidden_dim,
+            "intermediate_dim": self.intermediate_dim,
+            "dropout": self.dropout,
+            "max_sequence_length": self.max_sequence_length,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+        return cls(**config)
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """Loads the backbone of a preset directory (see `save_to_preset`)."""
+        return preset_io.load_backbone(preset, **kwargs)
+
+    def save_to_preset(self, preset):
+        """Writes `config.json` and `model.weights.h5` to a new directory, atomically."""
+        preset_io.save_preset(preset, backbone=self)

@@ -1,0 +1,394 @@
+"""GPT-2 as a language model: next-token logits, training, generation, scoring."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gpt2 import samplers
+from keras_gpt2.models.gpt2_backbone import GPT2Backbone  # noqa: F401 (registers the class)
+from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor  # noqa: F401
+from keras_gpt2.samplers.sampler import any_equal
+from keras_gpt2.utils import preset_io
+from keras_gpt2.utils.compile import compile_function
+from keras_gpt2.utils.tensor_utils import to_python_strings
+
+
+def _is_string_data(x):
+    if isinstance(x, str):
+        return True
+    if isinstance(x, (list, tuple)) and x and isinstance(x[0], (str, bytes)):
+        return True
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and (getattr(dtype, "kind", "") in "USO" or str(dtype) == "<dtype: 'string'>")
+
+
+@keras.saving.register_keras_serializable(package="keras_gpt2")
+class GPT2CausalLM(keras.Model):
+    """GPT-2 with its tied language-model head.
+
+    Calling the model maps `{token_ids, padding_mask}` to next-token logits
+    `[batch, length, vocabulary_size]`. With a preprocessor attached, `fit`,
+    `evaluate`, `predict`, `generate` and `score` also take raw strings.
+
+    Args:
+        backbone: a `GPT2Backbone`.
+        preprocessor: a `GPT2CausalLMPreprocessor`, or None for token ids only.
+
+    Examples:
+    >>> import numpy as np
+    >>> backbone = GPT2Backbone(vocabulary_size=50, num_layers=1, num_heads=2,
+    ...                         hidden_dim=8, intermediate_dim=16, max_sequence_length=16)
+    >>> model = GPT2CausalLM(backbone)
+    >>> model.compile(sampler="greedy")
+    >>> prompt = {"token_ids": np.array([[1, 2, 0, 0]]), "padding_mask": np.array([[1, 1, 0, 0]])}
+    >>> model.generate(prompt, stop_token_ids=None)["token_ids"].shape
+    (1, 4)
+    """
+
+    def __init__(self, backbone, preprocessor=None, **kwargs):
+        # === Functional Model ===
+        inputs = backbone.input
+        hidden_states = backbone(inputs)
+        logits = backbone.token_embedding(hidden_states, reverse=True)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+
+        # === Config ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.sampler = samplers.get("top_k")
+        self._generate_functions = {}
+        self._named_samplers = {}
+
+    # === Training ===
+
+    def compile(self, optimizer="auto", loss="auto", weighted_metrics="auto", sampler="top_k", **kwargs):
+        """Keras `compile` with GPT-2 defaults, plus the sampler `generate` uses.
+
+        Defaults: Adam(2e-5), sparse categorical cross-entropy from logits,
+        and weighted sparse categorical accuracy (padding has zero weight).
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(2e-5)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if weighted_metrics == "auto":
+            weighted_metrics = [keras.metrics.SparseCategoricalAccuracy()]
+        super().compile(optimizer=optimizer, loss=loss, weighted_metrics=weighted_metrics, **kwargs)
+        self.sampler = samplers.get(sampler)
+
+    def _preprocess_data(self, x, y=None, sample_weight=None):
+        """Raw strings (lists, arrays or a `tf.data.Dataset` of them) go through the preprocessor."""
+        import tensorflow as tf
+
+        if self.preprocessor is None:
+            return x, y, sample_weight
+        if isinstance(x, tf.data.Dataset):
+            if getattr(x.element_spec, "dtype", None) == tf.string:
+                return x.map(self.preprocessor, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2), None, None
+            return x, y, sample_weight
+        if _is_string_data(x):
+            return self.preprocessor(x, y, sample_weight)
+        return x, y, sample_weight
+
+    def fit(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
+        x, y, sample_weight = self._preprocess_data(x, y, sample_weight)
+        return super().fit(x, y, batch_size=batch_size, sample_weight=sample_weight, **kwargs)
+
+    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
+        x, y, sample_weight = self._preprocess_data(x, y, sample_weight)
+        return super().evaluate(x, y, batch_size=batch_size, sample_weight=sample_weight, **kwargs)
+
+    def predict(self, x, batch_size=None, **kwargs):
+        x, _, _ = self._preprocess_data(x)
+        return super().predict(x, batch_size=batch_size, **kwargs)
+
+    # === Cached forward pass ===
+
+    def init_cache(self, batch_size, max_length):
+        """Empty key/value caches: one `(keys, values)` pair per layer, sized to `max_length`."""
+        backbone = self.backbone
+        shape = [batch_size, max_length, backbone.num_heads, backbone.hidden_dim // backbone.num_heads]
+        dtype = backbone.compute_dtype
+        return tuple((ops.zeros(shape, dtype), ops.zeros(shape, dtype)) for _ in backbone.transformer_layers)
+
+    def call_with_cache(self, token_ids, cache, cache_update_index):
+        """Forward pass of `token_ids` placed at `cache_update_index` onwards.
+
+        Reads and updates `cache` (see `init_cache`); returns
+        `(logits, hidden_states, cache)`. No padding mask: every cached
+        position before the current one holds a real token during generation.
+        """
+        backbone = self.backbone
+        tokens = backbone.token_embedding(token_ids)
+        positions = backbone.position_embedding(tokens, start_index=cache_update_index)
+        x = backbone.embeddings_add((tokens, positions))
+        updated = []
+        for layer, layer_cache in zip(backbone.transformer_layers, cache):
+            x, layer_cache = layer(x, cache=layer_cache, cache_update_index=cache_update_index)
+            updated.append(layer_cache)
+        hidden_states = backbone.layer_norm(x)
+        logits = backbone.token_embedding(hidden_states, reverse=True)
+        return logits, hidden_states, tuple(updated)
+
+    def _prefill(self, token_ids):
+        """Fills a fresh cache with one pass over the whole (padded) sequence."""
+        batch_size, max_length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
+        _, _, cache = self.call_with_cache(token_ids, self.init_cache(batch_size, max_length), 0)
+        return cache
+
+    def _next(self, prompt, cache, index):
+        """Logits for position `index` from the token at `index - 1`."""
+        token = ops.slice(prompt, [0, index - 1], [ops.shape(prompt)[0], 1])
+        logits, _, cache = self.call_with_cache(token, cache, index - 1)
+        return ops.squeeze(logits, axis=1), cache
+
+    # === Generation ===
+
+    def _get_sampler(self, sampler):
+        """The compiled sampler, or one made from a name once and kept (so it compiles once)."""
+        if sampler is None:
+            sampler = self.sampler
+        elif isinstance(sampler, str):
+            sampler = self._named_samplers.setdefault(sampler, samplers.get(sampler))
+        else:
+            sampler = samplers.get(sampler)
+        sampler.validate(self.backbone.vocabulary_size)
+        return sampler
+
+    def _compiled(self, key, function, sampler):
+        if key not in self._generate_functions:
+            self._generate_functions[key] = compile_function(
+                function, self.variables, sampler.variables
+            )
+        return self._generate_functions[key]
+
+    def _generate_function(self, sampler, stop_token_ids):
+        def generate_tokens(token_ids, padding_mask):
+            index = ops.min(ops.sum(ops.cast(padding_mask, "int32"), axis=-1))
+            return sampler(self._next, token_ids, self._prefill(token_ids), index, padding_mask, stop_token_ids)
+
+        return self._compiled(("generate", sampler, stop_token_ids), generate_tokens, sampler)
+
+    def _resolve_stop_token_ids(self, stop_token_ids):
+        if stop_token_ids == "auto":
+            if self.preprocessor is None:
+                return None
+            return (self.preprocessor.tokenizer.end_token_id,)
+        if stop_token_ids is None:
+            return None
+        return tuple(int(i) for i in stop_token_ids)
+
+    def _prepare_prompts(self, inputs, max_length, max_new_tokens):
+        """`(token_ids, padding_mask, batched)` numpy arrays padded to the generation length."""
+        limit = self.backbone.max_sequence_length
+        if isinstance(inputs, dict):
+            token_ids = np.atleast_2d(np.asarray(keras.ops.convert_to_numpy(inputs["token_ids"]), "int32"))
+            mask = inputs.get("padding_mask", np.ones_like(token_ids))
+            padding_mask = np.atleast_2d(np.asarray(keras.ops.convert_to_numpy(mask), bool))
+            batched = np.ndim(inputs["token_ids"]) == 2
+            lengths = padding_mask.sum(axis=-1)
+        else:
+            if self.preprocessor is None:
+                raise ValueError(
+                    "This model has no preprocessor, so it cannot take text; pass "
+                    "{'token_ids', 'padding_mask'} arrays, or attach a GPT2CausalLMPreprocessor."
+                )
+            strings, batched = to_python_strings(inputs)
+            prompt_ids = self.preprocessor.tokenizer(strings)
+            lengths = np.array([len(ids) + int(self.preprocessor.add_start_token) for ids in prompt_ids])
+            token_ids = padding_mask = None
+        if max_new_tokens is not None:
+            if max_length is not None:
+                raise ValueError("Pass `max_length` or `max_new_tokens`, not both.")
+            max_length = int(lengths.max()) + int(max_new_tokens)
+        if max_length is None:
+            max_length = token_ids.shape[1] if token_ids is not None else self.preprocessor.sequence_length
+        if max_length > limit:
+            raise ValueError(
+                f"`max_length` {max_length} is beyond this model's max_sequence_length ({limit})."
+            )
+        if int(lengths.min()) < 1:
+            raise ValueError("Every prompt needs at least one token (the start token counts).")
+        if int(lengths.max()) > max_length:
+            raise ValueError(f"A prompt has {int(lengths.max())} tokens, more than `max_length` {max_length}.")
+        if token_ids is None:
+            x = self.preprocessor.generate_preprocess(strings, sequence_length=max_length)
+            token_ids, padding_mask = x["token_ids"], x["padding_mask"]
+        elif token_ids.shape[1] != max_length:
+            width = min(token_ids.shape[1], max_length)
+            padded_ids = np.zeros((len(token_ids), max_length), "int32")
+            padded_mask = np.zeros((len(token_ids), max_length), bool)
+            padded_ids[:, :width], padded_mask[:, :width] = token_ids[:, :width], padding_mask[:, :width]
+            token_ids, padding_mask = padded_ids, padded_mask
+        return token_ids, padding_mask, batched
+
+    def _finish(self, token_ids, prompt_mask, stop_token_ids, strip_prompt):
+        """Padding mask of the generated tokens: up to and excluding the first stop token."""
+        token_ids = np.asarray(keras.ops.convert_to_numpy(token_ids))
+        generated = ~prompt_mask
+        if stop_token_ids is not None:
+            stops = np.asarray(any_equal(token_ids, stop_token_ids, generated))
+            after_stop = np.cumsum(stops, axis=-1) > 0
+            generated &= ~after_stop
+        padding_mask = generated if strip_prompt else (prompt_mask | generated)
+        return token_ids, padding_mask
+
+    def generate(
+        self,
+        inputs,
+        max_length=None,
+        max_new_tokens=None,
+        stop_token_ids="auto",
+        strip_prompt=False,
+        sampler=None,
+    ):
+        """Continues prompts.
+
+        Args:
+            inputs: a string, a list of strings (prompts of any lengths in one
+                batch), or a dict of `token_ids`/`padding_mask` arrays.
+            max_length: total length (prompt + new tokens) of every sequence;
+                defaults to the preprocessor's `sequence_length`, or the width
+                of `token_ids`. Beyond `max_sequence_length` is an error.
+            max_new_tokens: instead of `max_length`: the longest prompt plus this.
+            stop_token_ids: ids that end a sequence; "auto" is `<|endoftext|>`
+                when there is a preprocessor; None runs to `max_length`.
+            strip_prompt: return only the new text.
+            sampler: a sampler or name for this call; default is the one
+                given to `compile` (top-k).
+
+        Returns:
+            Strings for string input, else `{"token_ids", "padding_mask"}`
+            where the mask marks the prompt and the generated tokens.
+        """
+        sampler = self._get_sampler(sampler)
+        stop_token_ids = self._resolve_stop_token_ids(stop_token_ids)
+        token_ids, prompt_mask, batched = self._prepare_prompts(inputs, max_length, max_new_tokens)
+        generate_tokens = self._generate_function(sampler, stop_token_ids)
+        output = generate_tokens(ops.convert_to_tensor(token_ids), ops.convert_to_tensor(prompt_mask))
+        token_ids, padding_mask = self._finish(output, prompt_mask, stop_token_ids, strip_prompt)
+        result = {"token_ids": token_ids, "padding_mask": padding_mask}
+        if isinstance(inputs, dict):
+            return result if batched else {k: v[0] for k, v in result.items()}
+        texts = self.preprocessor.generate_postprocess(result)
+        return texts if batched else texts[0]
+
+    def generate_stream(self, prompt, max_length=None, max_new_tokens=None, stop_token_ids="auto", sampler=None):
+        """Yields the text of one prompt's continuation piece by piece, as it is made.
+
+        Uses the same compiled prefill and decode step as `generate`, one step
+        per Python iteration. A piece is held back while it ends inside a
+        multi-byte character, so every yielded piece is valid text.
+
+        Examples:
+        >>> # for piece in model.generate_stream("ROMEO:", max_new_tokens=20):
+        >>> #     print(piece, end="", flush=True)
+        """
+        if self.preprocessor is None:
+            raise ValueError("Streaming text needs a preprocessor to detokenize.")
+        sampler = self._get_sampler(sampler)
+        stop_token_ids = self._resolve_stop_token_ids(stop_token_ids) or ()
+        token_ids, prompt_mask, _ = self._prepare_prompts([prompt], max_length, max_new_tokens)
+        prefill = self._compiled(("prefill",), self._prefill, sampler)
+
+        def decode_step(token_ids, cache, index, mask):
+            return sampler.step(self._next, token_ids, cache, index, mask)
+
+        step = self._compiled(("step", sampler), decode_step, sampler)
+        length = int(prompt_mask.sum())
+        mask = ops.convert_to_tensor(prompt_mask)
+        tokens = ops.convert_to_tensor(token_ids)
+        cache = prefill(tokens)
+        new_ids, emitted = [], ""
+        tokenizer = self.preprocessor.tokenizer
+        for index in range(length, token_ids.shape[1]):
+            tokens, cache = step(tokens, cache, ops.convert_to_tensor(index, "int32"), mask)
+            token = int(keras.ops.convert_to_numpy(tokens)[0, index])
+            if token in stop_token_ids:
+                break
+            new_ids.append(token)
+            text = tokenizer.detokenize(new_ids)
+            if not text.endswith("\ufffd") and len(text) > len(emitted):
+                yield text[len(emitted) :]
+                emitted = text
+        text = tokenizer.detokenize(new_ids) if new_ids else ""
+        if len(text) > len(emitted):
+            yield text[len(emitted) :]
+
+    # === Scoring ===
+
+    def score(self, inputs, batch_size=8):
+        """Log-likelihood of texts (or `{token_ids, padding_mask}`) under the model.
+
+        Returns a dict of numpy arrays, one entry per sequence:
+        `log_likelihood` (natural log, summed over predicted tokens),
+        `num_tokens`, and `perplexity` (`exp(-log_likelihood / num_tokens)`).
+        With a preprocessor, the first token (`<|endoftext|>`) is given and
+        every following token, the end token included, is predicted.
+        """
+        if isinstance(inputs, dict):
+            token_ids = np.atleast_2d(keras.ops.convert_to_numpy(inputs["token_ids"]))
+            mask = np.atleast_2d(keras.ops.convert_to_numpy(inputs["padding_mask"])).astype(bool)
+            x = {"token_ids": token_ids[:, :-1], "padding_mask": mask[:, :-1]}
+            labels, weights = token_ids[:, 1:], mask[:, 1:]
+        else:
+            if self.preprocessor is None:
+                raise ValueError("Scoring text needs a preprocessor.")
+            strings, _ = to_python_strings(inputs)
+            longest = max(len(ids) for ids in self.preprocessor.tokenizer(strings)) + 1
+            if longest > self.backbone.max_sequence_length:
+                raise ValueError(
+                    f"A text has {longest} tokens; score at most {self.backbone.max_sequence_length} "
+                    "at a time (split long texts into windows)."
+                )
+            x, labels, weights = self.preprocessor(strings, sequence_length=longest)
+        log_likelihood = np.zeros(len(labels))
+        for start in range(0, len(labels), batch_size):
+            batch = {k: v[start : start + batch_size] for k, v in x.items()}
+            logits = self(batch, training=False)
+            log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
+            chosen = ops.take_along_axis(log_probs, labels[start : start + batch_size, :, None].astype("int32"), axis=-1)
+            chosen = keras.ops.convert_to_numpy(chosen)[..., 0] * weights[start : start + batch_size]
+            log_likelihood[start : start + batch_size] = chosen.sum(axis=-1)
+        num_tokens = np.asarray(weights).sum(axis=-1)
+        return {
+            "log_likelihood": log_likelihood,
+            "num_tokens": num_tokens,
+            "perplexity": np.exp(-log_likelihood / np.maximum(num_tokens, 1)),
+        }
+
+    # === Config and presets ===
+
+    def get_task_config(self):
+        """What the preset's `task.json` records beyond backbone and preprocessor."""
+        return {"sampler": samplers.serialize(self.sampler)}
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "preprocessor": keras.saving.serialize_keras_object(self.preprocessor),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        sampler = config.pop("sampler", None)
+        for key in ("backbone", "preprocessor"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        model = cls(**config)
+        if sampler is not None:
+            model.sampler = samplers.get(sampler)
+        return model
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Loads backbone, preprocessor (if saved) and sampler from a preset directory."""
+        return preset_io.load_task(preset, load_weights=load_weights, **kwargs)
+
+    def save_to_preset(self, preset):
+        """Writes backbone, weights, tokenizer assets, preprocessor and task config, atomically."""
+        preset_io.save_preset(preset, self.backbone, preprocessor=self.preprocessor, task=self)
+

@@ -1,0 +1,24 @@
+"""Greedy decoding."""
+
+from keras import ops
+
+from keras_gpt2.samplers.sampler import Sampler
+
+
+class GreedySampler(Sampler):
+    """Always picks the most likely token.
+
+    Examples:
+    >>> import numpy as np
+    >>> GreedySampler().get_next_token(np.array([[0.1, 3.0, 0.2]], "float32")).tolist()
+    [1]
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(temperature=1.0, seed=None)
+
+    def get_next_token(self, logits):
+        return ops.argmax(logits, axis=-1)
+
+    def get_config(self):
+        return {}

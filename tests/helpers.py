@@ -1,0 +1,35 @@
+"""Checks applied the same way to every layer and model (as keras-hub's run_*_test)."""
+
+import keras
+import numpy as np
+
+
+def run_serialization_test(obj, inputs, tmp_path, atol=1e-6):
+    """Config round trip, then `.keras` save/load, each giving identical outputs."""
+    expected = keras.ops.convert_to_numpy(obj(inputs, training=False))
+    restored = obj.__class__.from_config(obj.get_config())
+    assert restored.get_config() == obj.get_config()
+    if isinstance(obj, keras.Model):
+        path = str(tmp_path / "model.keras")
+        obj.save(path)
+        loaded = keras.saving.load_model(path)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(inputs, training=False)), expected, atol=atol)
+    return expected
+
+
+def random_token_inputs(vocabulary_size, batch_size, length, seed=0, padded_rows=()):
+    """`{token_ids, padding_mask}` with the last half of `padded_rows` padded."""
+    rng = np.random.default_rng(seed)
+    token_ids = rng.integers(0, vocabulary_size, size=(batch_size, length)).astype("int32")
+    padding_mask = np.ones((batch_size, length), "int32")
+    for row in padded_rows:
+        padding_mask[row, length // 2 :] = 0
+    return {"token_ids": token_ids, "padding_mask": padding_mask}
+
+
+def copy_weights_by_path(source, target):
+    """Copies every weight of `source` into the weight of `target` with the same path."""
+    target_weights = {w.path: w for w in target.weights}
+    assert sorted(target_weights) == sorted(w.path for w in source.weights)
+    for weight in source.weights:
+        target_weights[weight.path].assign(keras.ops.convert_to_numpy(weight))
