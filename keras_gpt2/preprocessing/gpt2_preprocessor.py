@@ -106,5 +106,6 @@ class GPT2Preprocessor(keras.layers.Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["tokenizer"] = keras.saving.deserialize_keras_object(config["tokenizer"])
+        if isinstance(config["tokenizer"], dict):
+            config["tokenizer"] = keras.saving.deserialize_keras_object(config["tokenizer"])
         return cls(**config)

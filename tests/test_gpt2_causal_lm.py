@@ -1,0 +1,214 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
+from tests.helpers import random_token_inputs
+from tests.helpers import run_serialization_test
+from tests.test_gpt2_backbone import hugging_face_twin
+
+TEXT = (
+    "Shall I compare thee to a summer's day? Thou art more lovely and more temperate. "
+    "Rough winds do shake the darling buds of May, and summer's lease hath all too short a date."
+)
+
+
+def tiny_backbone(vocabulary_size=50257, max_sequence_length=32, dropout=0.0):
+    return GPT2Backbone(
+        vocabulary_size=vocabulary_size, num_layers=2, num_heads=2, hidden_dim=16,
+        intermediate_dim=32, dropout=dropout, max_sequence_length=max_sequence_length,
+    )
+
+
+@pytest.fixture
+def causal_lm(gpt2_tokenizer):
+    preprocessor = GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=16)
+    return GPT2CausalLM(tiny_backbone(), preprocessor)
+
+
+def test_logits_match_hugging_face():
+    import torch
+
+    backbone = tiny_backbone(vocabulary_size=333)
+    hf_model = hugging_face_twin(backbone)
+    inputs = random_token_inputs(333, batch_size=2, length=32)
+    with torch.no_grad():
+        expected = hf_model(input_ids=torch.tensor(inputs["token_ids"], dtype=torch.long)).logits.numpy()
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(GPT2CausalLM(backbone)(inputs)), expected, atol=1e-4)
+
+
+def test_cached_passes_equal_full_forward_pass():
+    model = GPT2CausalLM(tiny_backbone(vocabulary_size=99, max_sequence_length=8))
+    inputs = random_token_inputs(99, batch_size=2, length=8)
+    full = keras.ops.convert_to_numpy(model(inputs))
+    cache = model.init_cache(2, 8)
+    logits, _, cache = model.call_with_cache(inputs["token_ids"][:, :3], cache, 0)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(logits), full[:, :3], atol=1e-5)
+    for index in range(3, 8):
+        logits, _, cache = model.call_with_cache(inputs["token_ids"][:, index : index + 1], cache, index)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(logits)[:, 0], full[:, index], atol=1e-5)
+
+
+def test_fit_on_raw_strings_lowers_the_loss(causal_lm):
+    causal_lm.compile(optimizer=keras.optimizers.Adam(1e-2))
+    texts = [TEXT[i : i + 60] for i in range(0, len(TEXT) - 60, 10)]
+    history = causal_lm.fit(texts, batch_size=4, epochs=5, verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.8 * losses[0]
+
+
+def test_fit_on_tf_data_and_on_arrays(causal_lm):
+    import tensorflow as tf
+
+    causal_lm.compile(optimizer=keras.optimizers.Adam(1e-3))
+    dataset = tf.data.Dataset.from_tensor_slices([TEXT[:50], TEXT[50:100]]).batch(2)
+    causal_lm.fit(dataset, epochs=1, verbose=0)
+    x, y, sample_weight = causal_lm.preprocessor([TEXT[:50], TEXT[50:100]])
+    history = causal_lm.fit(x, y, sample_weight=sample_weight, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_predict_and_evaluate_take_strings(causal_lm):
+    causal_lm.compile()
+    logits = causal_lm.predict(["Hello world"], verbose=0)
+    assert logits.shape == (1, 16, 50257)
+    loss = causal_lm.evaluate(["Hello world"], verbose=0)
+    assert np.isfinite(loss).all()
+
+
+def test_save_and_load_give_identical_outputs(causal_lm, tmp_path):
+    inputs = causal_lm.preprocessor.generate_preprocess(["Hello world"])
+    expected = run_serialization_test(causal_lm, inputs, tmp_path)
+    causal_lm.compile(sampler="greedy")
+    causal_lm.save_to_preset(tmp_path / "preset")
+    restored = GPT2CausalLM.from_preset(tmp_path / "preset")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(restored(inputs)), expected)
+    assert restored.preprocessor.sequence_length == 16
+    assert type(restored.sampler).__name__ == "GreedySampler"
+    assert restored.generate("Hello", max_length=10) == causal_lm.generate("Hello", max_length=10)
+
+
+def test_preset_loading_builds_only_known_classes(causal_lm, tmp_path):
+    causal_lm.save_to_preset(tmp_path / "preset")
+    config = tmp_path / "preset" / "config.json"
+    config.write_text(config.read_text().replace('"GPT2Backbone"', '"Lambda"'))
+    with pytest.raises(ValueError, match="names class 'Lambda'"):
+        GPT2CausalLM.from_preset(tmp_path / "preset")
+
+
+def test_failed_preset_write_leaves_nothing(causal_lm, tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(causal_lm.backbone, "save_weights", fail)
+    with pytest.raises(OSError):
+        causal_lm.save_to_preset(tmp_path / "preset")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_preset_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        GPT2CausalLM.from_preset(tmp_path / "nowhere")
+
+
+def test_score_gives_per_text_log_likelihood(causal_lm):
+    result = causal_lm.score(["Hello world", "a"])
+    assert result["num_tokens"].tolist() == [3, 2]
+    x, y, weights = causal_lm.preprocessor(["Hello world"], sequence_length=3)
+    logits = keras.ops.convert_to_numpy(causal_lm(x))[0]
+    log_probs = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) - logits.max(-1, keepdims=True)
+    expected = sum(log_probs[i, y[0, i]] for i in range(3))
+    assert result["log_likelihood"][0] == pytest.approx(expected, rel=1e-4)
+    assert result["perplexity"][0] == pytest.approx(np.exp(-expected / 3), rel=1e-4)
+
+
+# === Generation ===
+
+
+def test_greedy_generation_equals_hugging_face():
+    import torch
+
+    backbone = tiny_backbone(vocabulary_size=211)
+    hf_model = hugging_face_twin(backbone)
+    model = GPT2CausalLM(backbone)
+    prompt = np.array([[5, 17, 3, 99]], "int32")
+    with torch.no_grad():
+        expected = hf_model.generate(
+            torch.tensor(prompt, dtype=torch.long), max_new_tokens=20, do_sample=False,
+            eos_token_id=None, pad_token_id=0,
+        ).numpy()
+    output = model.generate({"token_ids": prompt}, max_length=24, sampler="greedy", stop_token_ids=None)
+    np.testing.assert_array_equal(output["token_ids"], expected)
+    assert output["padding_mask"].all()
+
+
+def test_batched_prompts_of_different_lengths_equal_each_alone(causal_lm):
+    prompts = ["The", "Shall I compare thee to a", "Rough winds"]
+    together = causal_lm.generate(prompts, max_length=14, sampler="greedy", stop_token_ids=None)
+    alone = [causal_lm.generate(p, max_length=14, sampler="greedy", stop_token_ids=None) for p in prompts]
+    assert together == alone
+    assert all(text.startswith(prompt) for text, prompt in zip(together, prompts))
+
+
+def test_tokens_after_a_stop_token_are_masked():
+    model = GPT2CausalLM(tiny_backbone(vocabulary_size=40, max_sequence_length=16))
+    prompt = {"token_ids": np.array([[1, 2, 0, 0, 0, 0, 0, 0]]), "padding_mask": np.array([[1, 1, 0, 0, 0, 0, 0, 0]])}
+    free = model.generate(prompt, sampler="greedy", stop_token_ids=None)
+    stop = int(free["token_ids"][0, 4])
+    stopped = model.generate(prompt, sampler="greedy", stop_token_ids=[stop])
+    first = int(np.argmax(stopped["token_ids"][0, 2:] == stop)) + 2
+    assert stopped["padding_mask"][0].tolist() == [True] * first + [False] * (8 - first)
+    np.testing.assert_array_equal(stopped["token_ids"][0, : first + 1], free["token_ids"][0, : first + 1])
+
+
+def test_strip_prompt_and_max_new_tokens(causal_lm):
+    full = causal_lm.generate("Hello", max_new_tokens=4, sampler="greedy", stop_token_ids=None)
+    new = causal_lm.generate("Hello", max_new_tokens=4, sampler="greedy", stop_token_ids=None, strip_prompt=True)
+    assert full == "Hello" + new and new
+
+
+def test_stream_yields_the_same_text_as_generate(causal_lm):
+    expected = causal_lm.generate("Thou art", max_new_tokens=8, sampler="greedy", strip_prompt=True)
+    pieces = list(causal_lm.generate_stream("Thou art", max_new_tokens=8, sampler="greedy"))
+    assert "".join(pieces) == expected and len(pieces) > 1
+
+
+def test_seeded_sampling_is_reproducible(causal_lm):
+    from keras_gpt2.samplers.top_p_sampler import TopPSampler
+
+    first = causal_lm.generate(["Hello"] * 2, max_new_tokens=6, sampler=TopPSampler(p=0.95, seed=3))
+    second = causal_lm.generate(["Hello"] * 2, max_new_tokens=6, sampler=TopPSampler(p=0.95, seed=3))
+    assert first == second
+
+
+def test_beam_search_scores_at_least_greedy(causal_lm):
+    from keras_gpt2.samplers.beam_sampler import BeamSampler
+
+    kwargs = dict(max_length=10, stop_token_ids=None)
+    greedy = causal_lm.generate(["Hello there"], sampler="greedy", **kwargs)
+    assert causal_lm.generate(["Hello there"], sampler=BeamSampler(num_beams=1), **kwargs) == greedy
+    beam = causal_lm.generate(["Hello there"], sampler=BeamSampler(num_beams=4), **kwargs)
+    tokenizer = causal_lm.preprocessor.tokenizer
+
+    def log_likelihood(text):
+        ids = [50256] + tokenizer(text)
+        return causal_lm.score({"token_ids": np.array([ids]), "padding_mask": np.ones((1, len(ids)))})["log_likelihood"][0]
+
+    assert log_likelihood(beam[0]) >= log_likelihood(greedy[0]) - 1e-4
+
+
+def test_generation_limits_are_clear_errors(causal_lm):
+    with pytest.raises(ValueError, match="beyond this model's max_sequence_length"):
+        causal_lm.generate("Hello", max_length=33)
+    with pytest.raises(ValueError, match="more than `max_length`"):
+        causal_lm.generate("Hello world, this is long", max_length=3)
+    with pytest.raises(ValueError, match="not both"):
+        causal_lm.generate("Hello", max_length=8, max_new_tokens=3)
+    with pytest.raises(ValueError, match="no preprocessor"):
+        GPT2CausalLM(causal_lm.backbone).generate("Hello")
+    with pytest.raises(ValueError, match="larger than the vocabulary"):
+        from keras_gpt2.samplers.top_k_sampler import TopKSampler
+
+        causal_lm.generate("Hello", sampler=TopKSampler(k=60000))
