@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# The TF.js reference reader/writer: its own dependencies pin TF 2.19, so only the package itself.
+.venv/bin/python -m pip install --quiet --no-deps tensorflowjs==4.22.0
 if [ -f package.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi

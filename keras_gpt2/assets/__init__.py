@@ -18,3 +18,8 @@ def gpt2_vocabulary_path():
 def gpt2_merges_path():
     """Path to the real GPT-2 `vocab.bpe` (50,000 merges)."""
     return os.path.join(ASSETS_DIR, "gpt2", "vocab.bpe")
+
+
+def shipped_preset_path(name):
+    """Path to a preset shipped in the package (e.g. "shakespeare")."""
+    return os.path.join(ASSETS_DIR, "presets", name)

@@ -10,9 +10,13 @@ import sys
 from keras_gpt2.version import __version__
 
 EPILOG = """examples:
-  keras-gpt2 tokenize "Hello world"
-  keras-gpt2 generate "ROMEO:" --max-length 60
+  keras-gpt2 generate "To be, or not to be" --max-new-tokens 60
+  keras-gpt2 train my_texts/ --output runs/mine --epochs 3
+  keras-gpt2 score notes.txt
+  keras-gpt2 tokenize --show-tokens "Hello world"
 """
+
+SHIPPED_PRESET = "shakespeare"
 
 
 class CommandError(Exception):
@@ -32,6 +36,129 @@ def _tokenize(args):
     print(" ".join(str(i) for i in ids))
 
 
+def _load_model(args):
+    """The `GPT2CausalLM` named by `--model` (a preset directory), default the shipped one."""
+    import os
+
+    from keras_gpt2.assets import shipped_preset_path
+    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+
+    preset = args.model or shipped_preset_path(SHIPPED_PRESET)
+    if not os.path.isdir(preset):
+        raise CommandError(f"model {preset} is not a preset directory")
+    return GPT2CausalLM.from_preset(preset)
+
+
+def _sampler(args):
+    from keras_gpt2 import samplers
+
+    options = {
+        "greedy": {},
+        "random": {"temperature": args.temperature, "seed": args.seed},
+        "top_k": {"k": args.top_k or 40, "temperature": args.temperature, "seed": args.seed},
+        "top_p": {"p": args.top_p, "k": args.top_k, "temperature": args.temperature, "seed": args.seed},
+        "beam": {"num_beams": args.num_beams, "temperature": args.temperature},
+    }
+    return samplers.SAMPLERS[args.sampler](**options[args.sampler])
+
+
+def _generate(args):
+    prompt = args.prompt if args.prompt is not None else sys.stdin.read()
+    model = _load_model(args)
+    sampler = _sampler(args)
+    limits = {"max_new_tokens": args.max_new_tokens} if args.max_length is None else {"max_length": args.max_length}
+    if args.no_stream or args.sampler == "beam":
+        print(model.generate(prompt, sampler=sampler, **limits))
+        return
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    for piece in model.generate_stream(prompt, sampler=sampler, **limits):
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
+def _score(args):
+    import math
+
+    from keras_gpt2.training.text_windows import read_documents
+
+    model = _load_model(args)
+    tokenizer = model.preprocessor.tokenizer
+    window = model.backbone.max_sequence_length
+    total_log_likelihood, total_tokens = 0.0, 0
+    for path, text in zip(args.files, read_documents(args.files)):
+        ids = [tokenizer.end_token_id, *tokenizer(text), tokenizer.end_token_id]
+        # Non-overlapping windows, each starting with the token the last one ended on.
+        for start in range(0, len(ids) - 1, window - 1):
+            chunk = ids[start : start + window]
+            result = model.score({"token_ids": [chunk], "padding_mask": [[True] * len(chunk)]})
+            total_log_likelihood += float(result["log_likelihood"][0])
+            total_tokens += int(result["num_tokens"][0])
+    print(f"tokens: {total_tokens}")
+    print(f"cross-entropy: {-total_log_likelihood / total_tokens:.4f} nats/token")
+    print(f"perplexity: {math.exp(-total_log_likelihood / total_tokens):.2f}")
+
+
+def _train(args):
+    from keras_gpt2.training import text_windows
+    from keras_gpt2.training.trainer import train
+
+    if args.init_from:
+        from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+
+        model = GPT2CausalLM.from_preset(args.init_from)
+    else:
+        model = _new_model(args)
+    files = text_windows.list_text_files(args.inputs)
+    held_out = text_windows.list_text_files(args.validation) if args.validation else []
+    files = [f for f in files if f not in held_out]
+    if not held_out and len(files) > 1:
+        held_out, files = files[-1:], files[:-1]
+    tokenizer = model.preprocessor.tokenizer
+    train_ids = text_windows.tokenize_documents(tokenizer, text_windows.read_documents(files))
+    validation_ids = (
+        text_windows.tokenize_documents(tokenizer, text_windows.read_documents(held_out)) if held_out else None
+    )
+    print(f"training on {len(files)} file(s), {len(train_ids):,} tokens; "
+          f"validating on {len(held_out)} file(s)", file=sys.stderr)
+    train(
+        model, train_ids, validation_ids, args.output, sequence_length=args.sequence_length,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+    )
+    print(f"preset written to {args.output}/last; loss curve in {args.output}/loss.png", file=sys.stderr)
+
+
+def _new_model(args):
+    from keras_gpt2.assets import gpt2_merges_path
+    from keras_gpt2.assets import gpt2_vocabulary_path
+    from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+    from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
+    from keras_gpt2.tokenizers.gpt2_tokenizer import GPT2Tokenizer
+
+    tokenizer = GPT2Tokenizer(gpt2_vocabulary_path(), gpt2_merges_path())
+    backbone = GPT2Backbone(
+        vocabulary_size=tokenizer.vocabulary_size(), num_layers=args.num_layers, num_heads=args.num_heads,
+        hidden_dim=args.hidden_dim, intermediate_dim=4 * args.hidden_dim, dropout=args.dropout,
+        max_sequence_length=max(args.sequence_length, args.max_sequence_length),
+    )
+    return GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(tokenizer, sequence_length=backbone.max_sequence_length))
+
+
+def _add_model_option(parser):
+    parser.add_argument("--model", default=None, help="preset directory (default: the shipped Shakespeare model)")
+
+
+def _subcommand(commands, name, help, example, run):
+    parser = commands.add_parser(
+        name, help=help, description=help[0].upper() + help[1:] + ".",
+        epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-gpt2",
@@ -42,16 +169,52 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"keras-gpt2 {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    tokenize = commands.add_parser(
-        "tokenize",
-        help="print the GPT-2 token ids of a text",
-        description="Print the GPT-2 token ids of TEXT (or of standard input).",
-        epilog='example:\n  keras-gpt2 tokenize --show-tokens "Hello world"',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    generate = _subcommand(
+        commands, "generate", "continue a prompt, streaming the text as it is made",
+        'keras-gpt2 generate "To be, or not to be" --sampler top_p --top-p 0.9 --seed 1', _generate,
+    )
+    generate.add_argument("prompt", nargs="?", help="the prompt; read from stdin when left out")
+    _add_model_option(generate)
+    generate.add_argument("--max-new-tokens", type=int, default=80, help="new tokens at most (default 80)")
+    generate.add_argument("--max-length", type=int, default=None, help="total tokens instead, prompt included")
+    generate.add_argument("--sampler", default="top_k", choices=["greedy", "random", "top_k", "top_p", "beam"])
+    generate.add_argument("--temperature", type=float, default=1.0)
+    generate.add_argument("--top-k", type=int, default=None, help="k for top_k (default 40), or a cap for top_p")
+    generate.add_argument("--top-p", type=float, default=0.9)
+    generate.add_argument("--num-beams", type=int, default=4)
+    generate.add_argument("--seed", type=int, default=None, help="make sampling reproducible")
+    generate.add_argument("--no-stream", action="store_true", help="print the whole text at the end")
+
+    train = _subcommand(
+        commands, "train", "train (or fine-tune) on text files; writes a preset, a log and a loss plot",
+        "keras-gpt2 train notes/ --output runs/notes --epochs 3 --hidden-dim 128", _train,
+    )
+    train.add_argument("inputs", nargs="+", help="text files or folders of .txt files")
+    train.add_argument("--output", required=True, help="run folder (rerun the same command to resume)")
+    train.add_argument("--validation", nargs="*", default=None, help="held-out files (default: the last file)")
+    train.add_argument("--init-from", default=None, help="preset to fine-tune instead of a new model")
+    train.add_argument("--epochs", type=int, default=3)
+    train.add_argument("--batch-size", type=int, default=16)
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--sequence-length", type=int, default=128)
+    train.add_argument("--num-layers", type=int, default=4, help="new models only")
+    train.add_argument("--num-heads", type=int, default=4, help="new models only")
+    train.add_argument("--hidden-dim", type=int, default=128, help="new models only")
+    train.add_argument("--dropout", type=float, default=0.0, help="new models only")
+    train.add_argument("--max-sequence-length", type=int, default=256, help="new models only")
+
+    score = _subcommand(
+        commands, "score", "perplexity of text files under a model", "keras-gpt2 score hamlet.txt", _score,
+    )
+    score.add_argument("files", nargs="+", help="text files")
+    _add_model_option(score)
+
+    tokenize = _subcommand(
+        commands, "tokenize", "print the GPT-2 token ids of a text (or of standard input)",
+        'keras-gpt2 tokenize --show-tokens "Hello world"', _tokenize,
     )
     tokenize.add_argument("text", nargs="?", help="text to tokenize; read from stdin when left out")
     tokenize.add_argument("--show-tokens", action="store_true", help="also print each token's text")
-    tokenize.set_defaults(run=_tokenize)
     return parser
 
 

@@ -39,7 +39,8 @@ class PositionEmbedding(keras.layers.Layer):
     def call(self, inputs, start_index=0):
         shape = ops.shape(inputs)
         length, hidden_dim = shape[-2], shape[-1]
-        positions = ops.slice(self.position_embeddings, (start_index, 0), (length, hidden_dim))
+        table = ops.convert_to_tensor(self.position_embeddings)
+        positions = ops.slice(table, (start_index, 0), (length, hidden_dim))
         return ops.broadcast_to(ops.cast(positions, self.compute_dtype), shape)
 
     def compute_output_shape(self, input_shape):

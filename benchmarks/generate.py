@@ -1,0 +1,180 @@
+"""Generation speed and memory: keras-gpt2 against keras-hub and Hugging Face, in one run.
+
+GPT-2 small (124M parameters, random weights), greedy decoding. For each
+implementation, in its own process (so peak memory is its own):
+
+- ms per new token at batch 1 (prompt 8 tokens, 64 new tokens, after warm-up;
+  total generate time / 64, so the prompt pass is included),
+- first-call latency (compilation included),
+- tokens/s at batch 8 and 32,
+- peak resident memory after the batch-1 runs.
+
+Prints a table, then one JSON line with every figure and our ratios.
+
+    python benchmarks/generate.py                      # default backend
+    python benchmarks/generate.py --backend jax
+    python benchmarks/generate.py --only ours --quantize int8
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+PROMPT_LENGTH = 8
+NEW_TOKENS = 64
+GPT2_SMALL = dict(vocabulary_size=50257, num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072)
+
+
+def peak_rss_gb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def prompts(batch_size):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 50000, size=(batch_size, PROMPT_LENGTH)).astype("int32")
+
+
+def time_calls(generate, batch_size, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        generate(prompts(batch_size))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(generate):
+    start = time.perf_counter()
+    generate(prompts(1))
+    first = time.perf_counter() - start
+    warm = time_calls(generate, 1, repeats=5)
+    result = {"first_call_s": first, "ms_per_token_b1": warm / NEW_TOKENS * 1000, "peak_rss_gb": peak_rss_gb()}
+    for batch_size in (8, 32):
+        generate(prompts(batch_size))
+        seconds = time_calls(generate, batch_size, repeats=2)
+        result[f"tokens_per_s_b{batch_size}"] = batch_size * NEW_TOKENS / seconds
+    result["tokens_per_s_b1"] = 1000 / result["ms_per_token_b1"]
+    return result
+
+
+def ours(quantize):
+    import numpy as np
+
+    from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+
+    model = GPT2CausalLM(GPT2Backbone(**GPT2_SMALL, dropout=0.0))
+    if quantize:
+        model.quantize(quantize)
+    model.compile(sampler="greedy")
+
+    def generate(token_ids):
+        x = {"token_ids": token_ids, "padding_mask": np.ones_like(token_ids, bool)}
+        return model.generate(x, max_length=PROMPT_LENGTH + NEW_TOKENS, stop_token_ids=None)
+
+    return generate
+
+
+def keras_hub():
+    import keras_hub
+    import numpy as np
+
+    backbone = keras_hub.models.GPT2Backbone(**GPT2_SMALL, dropout=0.0, max_sequence_length=1024)
+    model = keras_hub.models.GPT2CausalLM(backbone, preprocessor=None)
+    model.compile(sampler="greedy")
+    total = PROMPT_LENGTH + NEW_TOKENS
+
+    def generate(token_ids):
+        padded = np.zeros((len(token_ids), total), "int32")
+        padded[:, :PROMPT_LENGTH] = token_ids
+        mask = np.zeros_like(padded, bool)
+        mask[:, :PROMPT_LENGTH] = True
+        return model.generate({"token_ids": padded, "padding_mask": mask}, stop_token_ids=None)
+
+    return generate
+
+
+def hugging_face():
+    import torch
+    import transformers
+
+    torch.set_num_threads(os.cpu_count())
+    model = transformers.GPT2LMHeadModel(transformers.GPT2Config()).eval()
+
+    def generate(token_ids):
+        with torch.no_grad():
+            return model.generate(
+                torch.tensor(token_ids, dtype=torch.long),
+                attention_mask=torch.ones(token_ids.shape, dtype=torch.long),
+                max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, do_sample=False,
+                use_cache=True, pad_token_id=0,
+            )
+
+    return generate
+
+
+IMPLEMENTATIONS = {"ours": ours, "keras_hub": keras_hub, "transformers": hugging_face}
+
+
+def worker(name, quantize):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    generate = ours(quantize) if name == "ours" else IMPLEMENTATIONS[name]()
+    print("RESULT " + json.dumps(measure(generate)), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", default=None, help="Keras backend for ours and keras-hub")
+    parser.add_argument("--only", default=",".join(IMPLEMENTATIONS), help="comma-separated implementations")
+    parser.add_argument("--quantize", default=None, choices=[None, "int8"], help="quantize ours")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args.worker, args.quantize)
+
+    env = dict(os.environ)
+    if args.backend:
+        env["KERAS_BACKEND"] = args.backend
+    backend = env.get("KERAS_BACKEND", "tensorflow")
+    results = {}
+    for name in args.only.split(","):
+        command = [sys.executable, __file__, "--worker", name]
+        if args.quantize and name == "ours":
+            command += ["--quantize", args.quantize]
+        print(f"running {name} ({backend if name != 'transformers' else 'torch'}) ...", file=sys.stderr, flush=True)
+        run = subprocess.run(command, env=env, capture_output=True, text=True)
+        lines = [l for l in run.stdout.splitlines() if l.startswith("RESULT ")]
+        if run.returncode or not lines:
+            print(run.stderr[-3000:], file=sys.stderr)
+            raise SystemExit(f"{name} failed")
+        results[name] = json.loads(lines[-1][len("RESULT "):])
+
+    columns = ["ms_per_token_b1", "first_call_s", "tokens_per_s_b1", "tokens_per_s_b8", "tokens_per_s_b32", "peak_rss_gb"]
+    print(f"GPT-2 small, greedy, prompt {PROMPT_LENGTH}, {NEW_TOKENS} new tokens, Keras backend {backend}")
+    print(f"{'implementation':<14}" + "".join(f"{c:>18}" for c in columns))
+    for name, figures in results.items():
+        print(f"{name:<14}" + "".join(f"{figures[c]:>18.2f}" for c in columns))
+    summary = {"backend": backend, "quantize": args.quantize, "results": results}
+    if "ours" in results:
+        mine = results["ours"]
+        summary["ratios"] = {
+            "first_call_over_warm_call": mine["first_call_s"] / (mine["ms_per_token_b1"] * NEW_TOKENS / 1000),
+            "b32_over_b1_throughput": mine["tokens_per_s_b32"] / mine["tokens_per_s_b1"],
+            **{
+                f"speedup_vs_{name}": results[name]["ms_per_token_b1"] / mine["ms_per_token_b1"]
+                for name in results
+                if name != "ours"
+            },
+        }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
