@@ -1,0 +1,57 @@
+"""Serving an export folder over HTTP and running the JS runtime in Node, for the tests."""
+
+import contextlib
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import threading
+
+import pytest
+
+from tests.conftest import REPO_DIR
+
+
+def require_node_packages():
+    if not shutil.which("node") or not os.path.isdir(os.path.join(REPO_DIR, "node_modules", "@tensorflow")):
+        pytest.skip("node or the npm packages are missing (tools/run_tests.sh runs npm ci)")
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def end_headers(self):
+        # Cross-origin isolation lets the wasm backend use threads in Chromium.
+        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        super().end_headers()
+
+
+@contextlib.contextmanager
+def serve_folder(folder):
+    """Serves `folder` on 127.0.0.1 (a free port); yields the base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_runtime(model_url, tasks, backend="wasm", timeout=600):
+    """Runs tests/js/runtime_check.mjs on `tasks`; returns its results list."""
+    job = json.dumps({"backend": backend, "modelUrl": model_url, "tasks": tasks})
+    run = subprocess.run(
+        ["node", os.path.join(REPO_DIR, "tests", "js", "runtime_check.mjs"), job],
+        capture_output=True, text=True, cwd=REPO_DIR, timeout=timeout,
+    )
+    if run.returncode:
+        raise AssertionError(f"node failed:\n{run.stderr[-4000:]}")
+    output = json.loads(run.stdout)
+    assert output["backend"] == backend
+    return output["results"]

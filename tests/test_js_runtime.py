@@ -1,0 +1,75 @@
+"""The browser runtime (keras_gpt2/js) in Node on the wasm backend, against the Python model."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gpt2.converters import tfjs
+from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
+from tests.js_helpers import require_node_packages
+from tests.js_helpers import run_runtime
+from tests.js_helpers import serve_folder
+
+pytestmark = pytest.mark.node
+
+
+@pytest.fixture(scope="module")
+def model(gpt2_tokenizer):
+    backbone = GPT2Backbone(
+        vocabulary_size=50257, num_layers=2, num_heads=4, hidden_dim=32,
+        intermediate_dim=64, dropout=0.0, max_sequence_length=64,
+    )
+    rng = np.random.default_rng(0)
+    for weight in backbone.weights:  # Wide weights: well-separated logits, so greedy ties cannot occur.
+        weight.assign(rng.normal(0, 0.3 if "embedding" in weight.path else 0.15, weight.shape))
+    model = GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=64))
+    model.compile(sampler="greedy")
+    return model
+
+
+@pytest.fixture(scope="module")
+def model_url(model, tmp_path_factory):
+    require_node_packages()
+    folder = tmp_path_factory.mktemp("export")
+    tfjs.export_tfjs(model, folder / "model")
+    with serve_folder(folder) as base_url:
+        yield f"{base_url}/model/model.json"
+
+
+def test_js_tokenizer_matches_python(model_url, gpt2_tokenizer, parity_corpus):
+    (tokenized, detokenized) = run_runtime(
+        model_url,
+        [{"kind": "tokenize", "texts": parity_corpus},
+         {"kind": "detokenize", "tokenIds": gpt2_tokenizer(parity_corpus)}],
+    )
+    assert tokenized["value"] == gpt2_tokenizer(parity_corpus)
+    assert detokenized["value"] == parity_corpus
+
+
+def test_js_logits_match_python(model_url, model):
+    token_ids = np.random.default_rng(1).integers(0, 50257, size=(2, 12)).tolist()
+    (result,) = run_runtime(model_url, [{"kind": "predict", "tokenIds": token_ids}])
+    expected = keras.ops.convert_to_numpy(model({"token_ids": np.array(token_ids), "padding_mask": np.ones((2, 12))}))
+    np.testing.assert_allclose(np.array(result["value"]).reshape(expected.shape), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_js_greedy_tokens_match_python_without_leaks(model_url, model, use_cache):
+    prompt = [50256, 464, 2068, 7586]
+    (result,) = run_runtime(
+        model_url,
+        [{"kind": "generate", "prompt": prompt, "maxNewTokens": 30, "useCache": use_cache, "stopTokenIds": []}],
+    )
+    expected = model.generate({"token_ids": np.array([prompt])}, max_length=34, stop_token_ids=None)
+    assert result["value"]["tokenIds"] == expected["token_ids"][0, 4:].tolist()
+    assert result["tensorsAfter"] == result["tensorsBefore"]
+
+
+def test_js_streams_text_pieces(model_url, model):
+    (result,) = run_runtime(model_url, [{"kind": "generate", "prompt": "To be", "maxNewTokens": 12, "stopTokenIds": []}])
+    value = result["value"]
+    assert "".join(value["pieces"]) == value["text"]
+    expected = model.generate("To be", max_new_tokens=12, stop_token_ids=None, strip_prompt=True)
+    assert value["text"] == expected
