@@ -1,8 +1,6 @@
 """Serving an export folder over HTTP and running the JS runtime in Node, for the tests."""
 
 import contextlib
-import functools
-import http.server
 import json
 import os
 import shutil
@@ -11,6 +9,7 @@ import threading
 
 import pytest
 
+from keras_gpt2.js import make_server
 from tests.conftest import REPO_DIR
 
 
@@ -19,21 +18,10 @@ def require_node_packages():
         pytest.skip("node or the npm packages are missing (tools/run_tests.sh runs npm ci)")
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def end_headers(self):
-        # Cross-origin isolation lets the wasm backend use threads in Chromium.
-        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-        super().end_headers()
-
-
 @contextlib.contextmanager
 def serve_folder(folder):
     """Serves `folder` on 127.0.0.1 (a free port); yields the base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    server = make_server(folder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -146,6 +146,50 @@ def _new_model(args):
     return GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(tokenizer, sequence_length=backbone.max_sequence_length))
 
 
+def _load_preset_argument(path):
+    import os
+
+    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+
+    if not os.path.isdir(path):
+        raise CommandError(f"{path} is not a preset directory")
+    return GPT2CausalLM.from_preset(path)
+
+
+def _export_tfjs(args):
+    from keras_gpt2.converters import tfjs
+
+    model = _load_preset_argument(args.preset)
+    tfjs.export_tfjs(model, args.out_dir, quantization=args.quantize, shard_size_mb=args.shard_size_mb)
+    if args.with_demo:
+        from keras_gpt2.js import write_demo
+
+        write_demo(args.out_dir)
+    print(f"wrote {args.out_dir}/model.json" + (" and the demo page (keras-gpt2 serve-demo to open it)" if args.with_demo else ""))
+
+
+def _import_tfjs(args):
+    from keras_gpt2.converters import tfjs
+
+    tfjs.import_tfjs(args.model_json).save_to_preset(args.out_preset)
+    print(f"wrote preset {args.out_preset}")
+
+
+def _serve_demo(args):
+    import os
+
+    from keras_gpt2.js import make_server
+
+    if not os.path.isfile(os.path.join(args.folder, "index.html")):
+        raise CommandError(f"{args.folder} has no index.html; export with --with-demo first")
+    server = make_server(args.folder, "127.0.0.1", args.port)
+    print(f"serving {args.folder} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
 def _add_model_option(parser):
     parser.add_argument("--model", default=None, help="preset directory (default: the shipped Shakespeare model)")
 
@@ -208,6 +252,30 @@ def build_parser():
     )
     score.add_argument("files", nargs="+", help="text files")
     _add_model_option(score)
+
+    export_tfjs = _subcommand(
+        commands, "export-tfjs", "export a preset to the TensorFlow.js format (optionally with a browser demo)",
+        "keras-gpt2 export-tfjs runs/mine/last web/ --quantize float16 --with-demo", _export_tfjs,
+    )
+    export_tfjs.add_argument("preset", help="preset directory")
+    export_tfjs.add_argument("out_dir", help="folder to write (replaced atomically)")
+    export_tfjs.add_argument("--quantize", choices=["float16", "uint16", "uint8"], default=None)
+    export_tfjs.add_argument("--shard-size-mb", type=float, default=4.0)
+    export_tfjs.add_argument("--with-demo", action="store_true", help="add index.html, the JS runtime and TF.js")
+
+    import_tfjs = _subcommand(
+        commands, "import-tfjs", "read a TensorFlow.js export back into a preset",
+        "keras-gpt2 import-tfjs web/model.json runs/from_web", _import_tfjs,
+    )
+    import_tfjs.add_argument("model_json", help="path to model.json")
+    import_tfjs.add_argument("out_preset", help="preset directory to write")
+
+    serve_demo = _subcommand(
+        commands, "serve-demo", "serve an exported browser demo on 127.0.0.1",
+        "keras-gpt2 serve-demo web/ --port 8000", _serve_demo,
+    )
+    serve_demo.add_argument("folder", help="folder written by export-tfjs --with-demo")
+    serve_demo.add_argument("--port", type=int, default=8000)
 
     tokenize = _subcommand(
         commands, "tokenize", "print the GPT-2 token ids of a text (or of standard input)",

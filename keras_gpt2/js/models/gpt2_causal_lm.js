@@ -61,12 +61,13 @@ export class GPT2CausalLM extends tf.serialization.Serializable {
    * Options: maxNewTokens (default 50), sampler (default greedy), stopTokenIds (default
    * [<|endoftext|>]), useCache (default true; false recomputes the whole sequence every
    * step), onToken({tokenId, text}) called as each token arrives, with `text` the new
-   * piece of decoded text (held back while inside a multi-byte character).
+   * piece of decoded text (held back while inside a multi-byte character), and signal
+   * (an AbortSignal: generation stops cleanly after the current token).
    * Resolves to {tokenIds, text} where text is the continuation only.
    */
   async generate(prompt, options = {}) {
     const {
-      maxNewTokens = 50, sampler = new GreedySampler(), useCache = true, onToken = null,
+      maxNewTokens = 50, sampler = new GreedySampler(), useCache = true, onToken = null, signal = null,
     } = options;
     const { maxSequenceLength, vocabularySize } = this.backbone.config;
     sampler.validate(vocabularySize);
@@ -79,7 +80,7 @@ export class GPT2CausalLM extends tf.serialization.Serializable {
     let cache = null;
     let emitted = '';
     let pending = ids;
-    for (let n = 0; n < maxNewTokens; n++) {
+    for (let n = 0; n < maxNewTokens && !signal?.aborted; n++) {
       const result = useCache ? this.step(pending, cache, ids.length - pending.length) : this.step(ids, null, 0);
       disposeCache(cache);
       cache = result.cache;

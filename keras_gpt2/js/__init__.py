@@ -1,0 +1,52 @@
+"""The browser runtime (JavaScript) and its demo page, as files the package ships.
+
+`write_demo(folder)` copies the runtime, the demo page and the vendored
+TensorFlow.js next to an exported `model.json`; `serve(folder)` serves such a
+folder on localhost with the headers that let the wasm backend use threads.
+"""
+
+import functools
+import http.server
+import os
+import shutil
+
+JS_DIR = os.path.dirname(os.path.abspath(__file__))
+RUNTIME_PARTS = ("index.js", "tf.js", "tokenizers", "layers", "models", "samplers")
+VENDOR_DIR = os.path.join(JS_DIR, "vendor")
+
+
+def write_demo(folder):
+    """Copies `index.html`, `demo.js`, `keras_gpt2/` (the runtime) and `vendor/` into `folder`."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.py")
+    runtime = os.path.join(folder, "keras_gpt2")
+    os.makedirs(runtime, exist_ok=True)
+    for part in RUNTIME_PARTS:
+        source = os.path.join(JS_DIR, part)
+        if os.path.isdir(source):
+            shutil.copytree(source, os.path.join(runtime, part), ignore=ignore, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, runtime)
+    for name in ("index.html", "demo.js"):
+        shutil.copy2(os.path.join(JS_DIR, "demo", name), folder)
+    shutil.copytree(VENDOR_DIR, os.path.join(folder, "vendor"), ignore=ignore, dirs_exist_ok=True)
+
+
+class IsolatedRequestHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with cross-origin isolation (wasm threads need it), quiet logs."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm", ".js": "text/javascript"}
+
+    def end_headers(self):
+        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def make_server(folder, host="127.0.0.1", port=0):
+    """A `ThreadingHTTPServer` for `folder` (port 0 picks a free one)."""
+    handler = functools.partial(IsolatedRequestHandler, directory=os.fspath(folder))
+    return http.server.ThreadingHTTPServer((host, port), handler)

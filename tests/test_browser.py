@@ -1,0 +1,74 @@
+"""The exported demo in real Chromium (Debian package) driven by playwright-core."""
+
+import filecmp
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from keras_gpt2.converters import tfjs
+from keras_gpt2.js import VENDOR_DIR
+from keras_gpt2.js import write_demo
+from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
+from tests.conftest import REPO_DIR
+from tests.js_helpers import require_node_packages
+from tests.js_helpers import serve_folder
+
+ARTIFACTS_DIR = os.path.join(REPO_DIR, "test-artifacts")
+VENDORED = {
+    "tf.min.js": "@tensorflow/tfjs/dist/tf.min.js",
+    "tf-backend-wasm.min.js": "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
+    "tfjs-backend-wasm.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
+    "tfjs-backend-wasm-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
+    "tfjs-backend-wasm-threaded-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
+}
+
+
+@pytest.mark.node
+def test_vendored_tfjs_equals_the_pinned_npm_packages():
+    require_node_packages()
+    for name, npm_path in VENDORED.items():
+        assert filecmp.cmp(os.path.join(VENDOR_DIR, name), os.path.join(REPO_DIR, "node_modules", npm_path), shallow=False), name
+
+
+def run_demo(folder, screenshot, prompt):
+    require_node_packages()
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    with serve_folder(folder) as base_url:
+        run = subprocess.run(
+            ["node", os.path.join(REPO_DIR, "tests", "js", "browser_demo.mjs"), f"{base_url}/index.html", screenshot, prompt],
+            capture_output=True, text=True, cwd=REPO_DIR, timeout=600,
+        )
+    if run.returncode:
+        raise AssertionError(f"browser run failed:\n{run.stderr[-4000:]}")
+    return json.loads(run.stdout)
+
+
+@pytest.mark.browser
+def test_demo_page_generates_and_streams_in_chromium(gpt2_tokenizer, tmp_path):
+    backbone = GPT2Backbone(
+        vocabulary_size=50257, num_layers=2, num_heads=2, hidden_dim=32,
+        intermediate_dim=64, dropout=0.0, max_sequence_length=64,
+    )
+    rng = np.random.default_rng(0)
+    for weight in backbone.weights:
+        weight.assign(rng.normal(0, 0.2, weight.shape))
+    model = GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=64))
+    folder = tmp_path / "web"
+    tfjs.export_tfjs(model, folder, quantization="float16")
+    write_demo(folder)
+    os.makedirs(ARTIFACTS_DIR, exist_ok=True)
+    screenshot = os.path.join(ARTIFACTS_DIR, "browser_demo.png")
+    result = run_demo(folder, screenshot, "To be, or not to be")
+    assert result["errors"] == []
+    assert result["backend"] == "wasm" and result["crossOriginIsolated"] is True
+    assert result["output"].startswith("To be, or not to be")
+    assert len(result["output"]) > len("To be, or not to be")
+    assert "tokens/s" in result["status"]
+    assert os.path.getsize(screenshot) > 10_000
