@@ -175,6 +175,26 @@ def _import_tfjs(args):
     print(f"wrote preset {args.out_preset}")
 
 
+def _convert_into_preset(module, function):
+    """A command that runs `keras_gpt2.converters.<module>.<function>(source)` and saves a preset."""
+
+    def run(args):
+        import importlib
+
+        importer = getattr(importlib.import_module(f"keras_gpt2.converters.{module}"), function)
+        importer(args.source).save_to_preset(args.out_preset)
+        print(f"wrote preset {args.out_preset}")
+
+    return run
+
+
+def _export_hf(args):
+    from keras_gpt2.converters.hugging_face import export_hf
+
+    export_hf(_load_preset_argument(args.preset), args.out_dir)
+    print(f"wrote {args.out_dir} (transformers.GPT2LMHeadModel.from_pretrained loads it)")
+
+
 def _serve_demo(args):
     import os
 
@@ -269,6 +289,26 @@ def build_parser():
     )
     import_tfjs.add_argument("model_json", help="path to model.json")
     import_tfjs.add_argument("out_preset", help="preset directory to write")
+
+    for name, module, function, what, example in (
+        ("import-hf", "hugging_face", "import_hf", "a Hugging Face GPT-2 folder (config.json, safetensors)",
+         "keras-gpt2 import-hf ~/models/gpt2 presets/gpt2"),
+        ("import-openai", "openai", "import_openai", "an original OpenAI GPT-2 checkpoint folder",
+         "keras-gpt2 import-openai ~/models/124M presets/gpt2"),
+        ("import-keras-hub", "keras_hub", "import_keras_hub", "a keras-hub GPT-2 preset folder",
+         "keras-gpt2 import-keras-hub ~/keras_hub/gpt2_base_en presets/gpt2"),
+    ):
+        command = _subcommand(commands, name, f"convert {what} into a preset", example,
+                              _convert_into_preset(module, function))
+        command.add_argument("source", help="checkpoint folder")
+        command.add_argument("out_preset", help="preset directory to write (atomically)")
+
+    export_hf = _subcommand(
+        commands, "export-hf", "write a preset as a Hugging Face GPT-2 folder",
+        "keras-gpt2 export-hf presets/gpt2 hf/gpt2", _export_hf,
+    )
+    export_hf.add_argument("preset", help="preset directory")
+    export_hf.add_argument("out_dir", help="folder to write (atomically)")
 
     serve_demo = _subcommand(
         commands, "serve-demo", "serve an exported browser demo on 127.0.0.1",

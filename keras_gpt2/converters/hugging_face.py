@@ -10,10 +10,15 @@ import os
 
 import numpy as np
 
+from keras_gpt2.converters.loading import build_causal_lm
+from keras_gpt2.converters.loading import gpt2_tokenizer_from_files
+from keras_gpt2.converters.safetensors import read_safetensors
+from keras_gpt2.converters.safetensors import write_safetensors
 from keras_gpt2.converters.weight_table import WeightMapping
 from keras_gpt2.converters.weight_table import assign_from_table
 from keras_gpt2.converters.weight_table import export_with_table
 from keras_gpt2.converters.weight_table import split_heads
+from keras_gpt2.utils.atomic import atomic_directory
 
 SUPPORTED_ACTIVATIONS = ("gelu_new", "gelu_pytorch_tanh")
 
@@ -150,3 +155,73 @@ def read_hf_config(folder):
         raise FileNotFoundError(f"{folder} has no config.json.")
     with open(path, encoding="utf-8") as file:
         return json.load(file)
+
+
+def read_hf_tensors(folder):
+    """`{name: array}` from `model.safetensors`, sharded safetensors, or `pytorch_model.bin`.
+
+    Safetensors are memory-mapped (a tensor is read when used). A `.bin` file
+    is only opened with `torch.load(weights_only=True)`, which refuses pickled
+    code; without torch it is refused with a message.
+    """
+    single = os.path.join(folder, "model.safetensors")
+    index = os.path.join(folder, "model.safetensors.index.json")
+    if os.path.isfile(single):
+        return read_safetensors(single)
+    if os.path.isfile(index):
+        with open(index, encoding="utf-8") as file:
+            weight_map = json.load(file).get("weight_map", {})
+        tensors = {}
+        for shard in sorted(set(weight_map.values())):
+            if os.path.basename(shard) != shard:
+                raise ValueError(f"Shard {shard!r} in {index} must be a file name in {folder}.")
+            path = os.path.join(folder, shard)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"Shard {shard} listed in {index} is missing.")
+            tensors.update(read_safetensors(path))
+        return tensors
+    binary = os.path.join(folder, "pytorch_model.bin")
+    if os.path.isfile(binary):
+        try:
+            import torch
+        except ImportError:
+            raise ValueError(
+                f"{binary} is a PyTorch pickle; install torch to read it safely (weights_only=True), "
+                "or convert it to model.safetensors."
+            ) from None
+        state = torch.load(binary, map_location="cpu", weights_only=True)
+        return {name: tensor.float().numpy() for name, tensor in state.items()}
+    raise FileNotFoundError(f"{folder} has no model.safetensors, model.safetensors.index.json or pytorch_model.bin.")
+
+
+def import_hf(folder):
+    """A `GPT2CausalLM` from a Hugging Face GPT-2 folder (tokenizer from vocab.json/merges.txt)."""
+    config = backbone_config_from_hf(read_hf_config(folder))
+    tensors = read_hf_tensors(folder)
+    prefix = "transformer." if "transformer.wte.weight" in tensors else ""
+    tokenizer = gpt2_tokenizer_from_files(
+        os.path.join(folder, "vocab.json"), os.path.join(folder, "merges.txt"), config["vocabulary_size"]
+    )
+    return build_causal_lm(
+        config,
+        lambda backbone: hf_weight_table(backbone.num_layers, backbone.num_heads, prefix=prefix),
+        lambda name: tensors[name],
+        tokenizer=tokenizer,
+        description="import-hf",
+    )
+
+
+def export_hf(model, folder):
+    """Writes a folder that `transformers.GPT2LMHeadModel.from_pretrained` loads, atomically."""
+    with atomic_directory(folder) as staging:
+        with open(os.path.join(staging, "config.json"), "w", encoding="utf-8") as file:
+            json.dump(hf_config_from_backbone(model.backbone), file, indent=2)
+        write_safetensors(
+            os.path.join(staging, "model.safetensors"),
+            hf_state_dict_from_backbone(model.backbone),
+            metadata={"format": "pt"},
+        )
+        if model.preprocessor is not None:
+            model.preprocessor.tokenizer.save_vocabulary(
+                os.path.join(staging, "vocab.json"), os.path.join(staging, "merges.txt")
+            )

@@ -25,8 +25,8 @@ import os
 
 import numpy as np
 
+from keras_gpt2.converters.loading import build_causal_lm
 from keras_gpt2.converters.weight_table import WeightMapping
-from keras_gpt2.converters.weight_table import assign_from_table
 from keras_gpt2.converters.weight_table import backbone_variables
 from keras_gpt2.tokenizers.byte_pair_tokenizer import MERGES_FILE
 from keras_gpt2.tokenizers.byte_pair_tokenizer import VOCABULARY_FILE
@@ -263,9 +263,6 @@ def export_tfjs(model, directory, quantization=None, shard_size_mb=4.0):
 
 def import_tfjs(model_json_path):
     """A `GPT2CausalLM` from a TF.js artifact (ours, or the tensorflowjs writer's with our names)."""
-    from keras_gpt2.models.gpt2_backbone import GPT2Backbone
-    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
-    from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
     from keras_gpt2.tokenizers.gpt2_tokenizer import GPT2Tokenizer
 
     model_json, weights = read_artifact(model_json_path)
@@ -279,14 +276,12 @@ def import_tfjs(model_json_path):
     missing = [f for f in BACKBONE_FIELDS[:-1] if f not in backbone_config]
     if missing:
         raise ValueError(f"modelTopology config lacks {missing}.")
-    backbone = GPT2Backbone(**{f: backbone_config[f] for f in BACKBONE_FIELDS if f in backbone_config})
-    assign_from_table(backbone, tfjs_weight_table(backbone), lambda name: weights[name])
-    preprocessor = None
-    folder = os.path.dirname(os.path.abspath(model_json_path))
+    tokenizer, preprocessor_config = None, None
     preprocessor_entry = config.get("preprocessor")
     if preprocessor_entry is not None:
-        settings = preprocessor_entry["config"]
-        tokenizer_settings = settings["tokenizer"]["config"]
+        folder = os.path.dirname(os.path.abspath(model_json_path))
+        settings = dict(preprocessor_entry["config"])
+        tokenizer_settings = settings.pop("tokenizer")["config"]
         tokenizer = GPT2Tokenizer(
             _safe_path(folder, tokenizer_settings.get("vocabulary", VOCABULARY_FILE)),
             _safe_path(folder, tokenizer_settings.get("merges", MERGES_FILE)),
@@ -294,10 +289,12 @@ def import_tfjs(model_json_path):
             special_tokens_in_strings=tokenizer_settings.get("special_tokens_in_strings", False),
             pad_value=tokenizer_settings.get("pad_value", 0),
         )
-        preprocessor = GPT2CausalLMPreprocessor(
-            tokenizer,
-            sequence_length=settings.get("sequence_length", backbone.max_sequence_length),
-            add_start_token=settings.get("add_start_token", True),
-            add_end_token=settings.get("add_end_token", True),
-        )
-    return GPT2CausalLM(backbone, preprocessor)
+        preprocessor_config = {k: settings[k] for k in ("sequence_length", "add_start_token", "add_end_token") if k in settings}
+    return build_causal_lm(
+        {f: backbone_config[f] for f in BACKBONE_FIELDS if f in backbone_config},
+        tfjs_weight_table,
+        lambda name: weights[name],
+        tokenizer=tokenizer,
+        preprocessor_config=preprocessor_config,
+        description="import-tfjs",
+    )

@@ -275,13 +275,17 @@ class BytePairTokenizer(keras.layers.Layer):
 
     # === Config and assets ===
 
+    def save_vocabulary(self, vocabulary_path, merges_path):
+        """Writes the vocabulary (JSON) and merges (`#version: 0.2` text) to two files."""
+        self._check_ready()
+        with open(vocabulary_path, "w", encoding="utf-8") as file:
+            json.dump(self.vocabulary, file, ensure_ascii=False)
+        with open(merges_path, "w", encoding="utf-8") as file:
+            file.write("#version: 0.2\n" + "\n".join(self.merges) + "\n")
+
     def save_assets(self, dir_path):
         """Writes `vocabulary.json` and `merges.txt` into `dir_path`."""
-        self._check_ready()
-        with open(os.path.join(dir_path, VOCABULARY_FILE), "w", encoding="utf-8") as file:
-            json.dump(self.vocabulary, file, ensure_ascii=False)
-        with open(os.path.join(dir_path, MERGES_FILE), "w", encoding="utf-8") as file:
-            file.write("#version: 0.2\n" + "\n".join(self.merges) + "\n")
+        self.save_vocabulary(os.path.join(dir_path, VOCABULARY_FILE), os.path.join(dir_path, MERGES_FILE))
 
     def load_assets(self, dir_path):
         """Reads the files written by `save_assets`."""

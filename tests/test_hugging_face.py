@@ -1,0 +1,105 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from keras_gpt2.cli.main import main
+from keras_gpt2.converters.hugging_face import backbone_config_from_hf
+from keras_gpt2.converters.hugging_face import export_hf
+from keras_gpt2.converters.hugging_face import import_hf
+from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+HF_CONFIGS = [
+    dict(vocab_size=300, n_layer=2, n_head=3, n_embd=48, n_positions=32),
+    dict(vocab_size=257, n_layer=1, n_head=2, n_embd=32, n_positions=16, n_inner=40, layer_norm_epsilon=1e-6),
+]
+
+
+def hf_folder(tmp_path, config, tokenizer=None, **save_kwargs):
+    torch.manual_seed(0)
+    model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**config)).eval()
+    folder = tmp_path / "hf"
+    model.save_pretrained(folder, **save_kwargs)
+    if tokenizer is not None:
+        tokenizer.save_vocabulary(str(folder / "vocab.json"), str(folder / "merges.txt"))
+    return model, folder
+
+
+def hf_logits(model, token_ids):
+    with torch.no_grad():
+        return model(input_ids=torch.tensor(token_ids, dtype=torch.long)).logits.numpy()
+
+
+def our_logits(model, token_ids):
+    import keras
+
+    return keras.ops.convert_to_numpy(model({"token_ids": token_ids, "padding_mask": np.ones_like(token_ids)}))
+
+
+@pytest.mark.parametrize("config", HF_CONFIGS)
+def test_hf_to_ours_to_hf_round_trip(tmp_path, config):
+    hf_model, folder = hf_folder(tmp_path, config)
+    ours = import_hf(folder)
+    token_ids = np.random.default_rng(0).integers(0, config["vocab_size"], size=(2, 10))
+    np.testing.assert_allclose(our_logits(ours, token_ids), hf_logits(hf_model, token_ids), atol=1e-4)
+    export_hf(ours, tmp_path / "back")
+    reloaded = transformers.GPT2LMHeadModel.from_pretrained(tmp_path / "back").eval()
+    np.testing.assert_allclose(hf_logits(reloaded, token_ids), hf_logits(hf_model, token_ids), atol=1e-5)
+
+
+def test_sharded_safetensors_and_pytorch_bin(tmp_path):
+    hf_model, folder = hf_folder(tmp_path, HF_CONFIGS[0], max_shard_size="20KB")
+    assert (folder / "model.safetensors.index.json").is_file()
+    token_ids = np.array([[1, 2, 3, 4]])
+    np.testing.assert_allclose(our_logits(import_hf(folder), token_ids), hf_logits(hf_model, token_ids), atol=1e-4)
+    binary = tmp_path / "bin"
+    binary.mkdir()
+    shutil.copy(folder / "config.json", binary)
+    torch.save(hf_model.state_dict(), binary / "pytorch_model.bin")
+    np.testing.assert_allclose(our_logits(import_hf(binary), token_ids), hf_logits(hf_model, token_ids), atol=1e-4)
+
+
+def test_greedy_generation_after_import_equals_hf(tmp_path, gpt2_tokenizer):
+    config = dict(vocab_size=50257, n_layer=2, n_head=2, n_embd=32, n_positions=64)
+    hf_model, folder = hf_folder(tmp_path, config, tokenizer=gpt2_tokenizer)
+    preset = tmp_path / "preset"
+    assert main(["import-hf", str(folder), str(preset)]) == 0
+    ours = GPT2CausalLM.from_preset(preset)
+    prompt = [50256, *gpt2_tokenizer("Good morning")]
+    with torch.no_grad():
+        expected = hf_model.generate(
+            torch.tensor([prompt]), max_new_tokens=16, do_sample=False, eos_token_id=None, pad_token_id=0
+        ).numpy()
+    output = ours.generate({"token_ids": np.array([prompt])}, max_length=len(prompt) + 16, sampler="greedy", stop_token_ids=None)
+    np.testing.assert_array_equal(output["token_ids"], expected)
+    assert ours.preprocessor.tokenizer("Good morning") == gpt2_tokenizer("Good morning")
+
+
+def test_unsupported_config_is_rejected():
+    with pytest.raises(ValueError, match="activation_function 'relu'"):
+        backbone_config_from_hf({**HF_CONFIGS[0], "activation_function": "relu"})
+    with pytest.raises(ValueError, match="scale_attn_by_inverse_layer_idx"):
+        backbone_config_from_hf({**HF_CONFIGS[0], "scale_attn_by_inverse_layer_idx": True})
+
+
+def test_config_that_does_not_match_the_weights(tmp_path):
+    _, folder = hf_folder(tmp_path, HF_CONFIGS[0])
+    config = json.loads((folder / "config.json").read_text())
+    config["n_embd"] = 24
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="transformer.wte.weight.*does not fit"):
+        import_hf(folder)
+
+
+def test_truncated_checkpoint_leaves_no_preset(tmp_path, capsys):
+    _, folder = hf_folder(tmp_path, HF_CONFIGS[0])
+    data = (folder / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
+    assert main(["import-hf", str(folder), str(tmp_path / "out")]) == 2
+    assert "truncated" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    assert main(["import-hf", str(tmp_path / "nowhere"), str(tmp_path / "out")]) == 2
