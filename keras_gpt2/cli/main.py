@@ -5,6 +5,8 @@ TensorFlow when it runs, so `--help` and usage errors answer at once.
 """
 
 import argparse
+import contextlib
+import os
 import sys
 
 from keras_gpt2.version import __version__
@@ -23,6 +25,27 @@ class CommandError(Exception):
     """An error the user can fix; printed as one line, exit code 2."""
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Hides what native libraries print on import (TensorFlow's C++ start-up log lines)."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    sys.stderr.flush()
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _import_backend():
+    """Imports Keras (and so its backend) quietly, once, before a command needs it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _native_stderr_silenced():
+        import keras  # noqa: F401
+
+
 def _tokenize(args):
     from keras_gpt2.assets import gpt2_merges_path
     from keras_gpt2.assets import gpt2_vocabulary_path
@@ -38,15 +61,9 @@ def _tokenize(args):
 
 def _load_model(args):
     """The `GPT2CausalLM` named by `--model` (a preset directory), default the shipped one."""
-    import os
-
     from keras_gpt2.assets import shipped_preset_path
-    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 
-    preset = args.model or shipped_preset_path(SHIPPED_PRESET)
-    if not os.path.isdir(preset):
-        raise CommandError(f"model {preset} is not a preset directory")
-    return GPT2CausalLM.from_preset(preset)
+    return _load_preset_argument(args.model or shipped_preset_path(SHIPPED_PRESET))
 
 
 def _sampler(args):
@@ -147,12 +164,10 @@ def _new_model(args):
 
 
 def _load_preset_argument(path):
-    import os
-
+    if not os.path.isdir(path):
+        raise CommandError(f"model {path} is not a preset directory")
     from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 
-    if not os.path.isdir(path):
-        raise CommandError(f"{path} is not a preset directory")
     return GPT2CausalLM.from_preset(path)
 
 
@@ -196,8 +211,6 @@ def _export_hf(args):
 
 
 def _serve_demo(args):
-    import os
-
     from keras_gpt2.js import make_server
 
     if not os.path.isfile(os.path.join(args.folder, "index.html")):
@@ -333,6 +346,8 @@ def main(argv=None):
         parser.print_help()
         return 0
     try:
+        if args.command not in ("serve-demo", "tokenize"):
+            _import_backend()
         args.run(args)
     except (CommandError, ValueError, FileNotFoundError) as error:
         print(f"keras-gpt2 {args.command}: error: {error}", file=sys.stderr)

@@ -53,17 +53,16 @@ def train(
     epochs,
     batch_size=16,
     learning_rate=1e-3,
-    steps_per_checkpoint=200,
     seed=0,
     verbose=1,
 ):
     """Trains `model` (a `GPT2CausalLM`) on token-id streams and writes `output_dir`.
 
     `output_dir` receives `last/` (a preset after every epoch), `history.csv`,
-    `loss.png` and, while running, `backup/`: rerunning the same call after an
-    interruption (Ctrl-C, a crash) resumes from the last completed epoch or
-    the last `steps_per_checkpoint` step, without losing finished epochs.
-    Returns the Keras `History`.
+    `loss.png` and, while running, `backup/` (model and optimizer state after
+    every epoch): rerunning the same call after an interruption (Ctrl-C, a
+    crash) resumes at the start of the first unfinished epoch, so finished
+    epochs are never lost. Returns the Keras `History`.
     """
     os.makedirs(output_dir, exist_ok=True)
     x, y, sample_weight = make_windows(train_ids, sequence_length)
@@ -86,7 +85,7 @@ def train(
     if not os.path.isdir(backup_dir) and os.path.exists(history_path):
         os.remove(history_path)  # A fresh run, not a resume: start the log anew.
     callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir, save_freq=steps_per_checkpoint, double_checkpoint=True),
+        keras.callbacks.BackupAndRestore(backup_dir, save_freq="epoch", double_checkpoint=True),
         keras.callbacks.CSVLogger(history_path, append=True),
         PresetCheckpoint(output_dir),
     ]

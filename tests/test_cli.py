@@ -1,0 +1,94 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from keras_gpt2.cli.main import main
+from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
+from keras_gpt2.version import __version__
+
+
+@pytest.fixture(scope="module")
+def preset(gpt2_tokenizer, tmp_path_factory):
+    backbone = GPT2Backbone(
+        vocabulary_size=50257, num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32,
+        dropout=0.0, max_sequence_length=48,
+    )
+    folder = tmp_path_factory.mktemp("cli") / "preset"
+    GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=48)).save_to_preset(folder)
+    return folder
+
+
+def run_cli(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "keras_gpt2.cli.main", *args], input=stdin,
+                          capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+def test_help_and_usage_errors_do_not_import_tensorflow():
+    code = (
+        "import sys\n"
+        "from keras_gpt2.cli.main import main\n"
+        "for argv in (['--help'], ['generate', '--help'], ['generate', '--sampler', 'nope']):\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "heavy = [m for m in ('tensorflow', 'jax', 'torch', 'keras') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "HEAVY []" in run.stdout
+    assert "generate" in run.stdout and "export-tfjs" in run.stdout and "example:" in run.stdout
+
+
+def test_version():
+    run = run_cli("--version")
+    assert run.stdout.strip() == f"keras-gpt2 {__version__}"
+
+
+def test_every_subcommand_has_help_with_an_example():
+    for command in ("generate", "train", "score", "tokenize", "export-tfjs", "import-tfjs", "serve-demo",
+                    "import-hf", "export-hf", "import-openai", "import-keras-hub"):
+        run = run_cli(command, "--help")
+        assert run.returncode == 0 and "example:" in run.stdout, command
+
+
+def test_errors_are_one_line_with_nonzero_exit(tmp_path):
+    run = run_cli("generate", "hi", "--model", str(tmp_path / "missing"))
+    assert run.returncode == 2
+    assert run.stderr.strip().count("\n") == 0 and "is not a preset directory" in run.stderr
+    run = run_cli("generate", "--max-new-tokens", "many")
+    assert run.returncode == 2 and "invalid int value" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_generate_streams_and_reads_stdin(preset, capsys):
+    assert main(["generate", "To be", "--model", str(preset), "--max-new-tokens", "5", "--sampler", "greedy"]) == 0
+    streamed = capsys.readouterr().out
+    assert streamed.startswith("To be") and len(streamed.strip()) > len("To be")
+    assert main(["generate", "To be", "--model", str(preset), "--max-new-tokens", "5", "--sampler", "greedy", "--no-stream"]) == 0
+    assert capsys.readouterr().out == streamed
+    run = run_cli("generate", "--model", str(preset), "--max-new-tokens", "3", "--sampler", "top_p", "--seed", "1", stdin="Hello")
+    assert run.returncode == 0 and run.stdout.startswith("Hello")
+
+
+def test_score_and_tokenize(preset, tmp_path, capsys):
+    text = tmp_path / "t.txt"
+    text.write_text("To be, or not to be, that is the question. " * 10)
+    assert main(["score", str(text), "--model", str(preset)]) == 0
+    output = capsys.readouterr().out
+    perplexity = float(output.split("perplexity:")[1])
+    assert 1000 < perplexity < 200000  # an untrained model is close to uniform over 50,257 tokens
+    assert main(["tokenize", "Hello world"]) == 0
+    assert capsys.readouterr().out.strip() == "15496 995"
+
+
+def test_export_tfjs_with_demo_and_import_back(preset, tmp_path):
+    assert main(["export-tfjs", str(preset), str(tmp_path / "web"), "--quantize", "float16", "--with-demo"]) == 0
+    for name in ("model.json", "index.html", "demo.js", "keras_gpt2/index.js", "vendor/tf.min.js", "vocabulary.json"):
+        assert (tmp_path / "web" / name).is_file(), name
+    manifest = json.loads((tmp_path / "web" / "model.json").read_text())["weightsManifest"][0]
+    assert manifest["weights"][0]["quantization"]["dtype"] == "float16"
+    assert main(["import-tfjs", str(tmp_path / "web" / "model.json"), str(tmp_path / "back")]) == 0
+    assert GPT2CausalLM.from_preset(tmp_path / "back").backbone.hidden_dim == 16
+    assert main(["serve-demo", str(tmp_path / "nothing")]) == 2

@@ -1,0 +1,79 @@
+"""`keras-gpt2 train` end to end: progress, per-epoch presets, SIGINT and resume, the plot."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+
+SONNET = (
+    "Shall I compare thee to a summer's day?\nThou art more lovely and more temperate:\n"
+    "Rough winds do shake the darling buds of May,\nAnd summer's lease hath all too short a date;\n"
+)
+
+
+def train_command(data, output, epochs):
+    return [
+        sys.executable, "-m", "keras_gpt2.cli.main", "train", str(data), "--output", str(output),
+        "--epochs", str(epochs), "--sequence-length", "16", "--batch-size", "4", "--hidden-dim", "16",
+        "--num-layers", "1", "--num-heads", "2", "--max-sequence-length", "32", "--learning-rate", "0.01",
+    ]
+
+
+@pytest.fixture
+def data(tmp_path):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    (folder / "a.txt").write_text(SONNET * 40)
+    (folder / "b.txt").write_text(SONNET * 4)
+    return folder
+
+
+def epochs_logged(output):
+    with open(output / "history.csv", newline="") as file:
+        return [int(row["epoch"]) for row in csv.DictReader(file)]
+
+
+def test_interrupted_training_resumes_without_losing_epochs(data, tmp_path):
+    output = tmp_path / "run"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(train_command(data, output, epochs=30), env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not (output / "history.csv").exists():
+        time.sleep(0.5)
+    while time.time() < deadline and len(epochs_logged(output)) < 2:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "interrupted" in stderr
+    finished = epochs_logged(output)
+    assert 2 <= len(finished) < 30 and finished == list(range(len(finished)))
+    assert (output / "backup").is_dir() and (output / "last" / "model.weights.h5").is_file()
+
+    # The same command again: continues after the last finished epoch, never repeats one.
+    resumed = subprocess.run(train_command(data, output, epochs=len(finished) + 2), env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert epochs_logged(output) == list(range(len(finished) + 2))
+    assert not (output / "backup").exists()
+    assert (output / "loss.png").stat().st_size > 5000
+    model = GPT2CausalLM.from_preset(output / "last")
+    assert model.backbone.hidden_dim == 16
+
+
+def test_loss_goes_down_and_validation_is_reported(data, tmp_path):
+    from keras_gpt2.cli.main import main
+
+    output = tmp_path / "run"
+    assert main(train_command(data, output, epochs=3)[3:]) == 0
+    with open(output / "history.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
+    assert "val_loss" in rows[0]
