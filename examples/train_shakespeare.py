@@ -62,6 +62,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--max-train-tokens", type=int, default=None, help="cut the data (quick trials)")
+    parser.add_argument("--max-validation-tokens", type=int, default=None, help="cut the held-out data too")
     args = parser.parse_args()
 
     from keras_gpt2.assets import gpt2_merges_path
@@ -81,8 +82,8 @@ def main():
     tokenizer = GPT2Tokenizer(gpt2_vocabulary_path(), gpt2_merges_path())
     train_ids = text_windows.tokenize_documents(tokenizer, text_windows.read_documents(train_files))
     validation_ids = text_windows.tokenize_documents(tokenizer, text_windows.read_documents(validation_files))
-    if args.max_train_tokens:
-        train_ids = train_ids[: args.max_train_tokens]
+    train_ids = train_ids[: args.max_train_tokens]
+    validation_ids = validation_ids[: args.max_validation_tokens]
     print(f"{len(train_files)} training works ({len(train_ids):,} tokens), "
           f"{len(validation_files)} held out ({len(validation_ids):,} tokens)")
 
