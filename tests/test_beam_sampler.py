@@ -29,4 +29,4 @@ def test_bad_num_beams_and_streaming():
     with pytest.raises(ValueError, match="num_beams"):
         BeamSampler(num_beams=0)
     with pytest.raises(ValueError, match="cannot stream"):
-        BeamSampler().step(None, None, None, None, None)
+        BeamSampler().step(None, None, None, None, None, None)

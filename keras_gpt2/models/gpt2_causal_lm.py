@@ -292,7 +292,8 @@ class GPT2CausalLM(keras.Model):
         prefill = self._compiled(("prefill",), self._prefill, sampler)
 
         def decode_step(token_ids, cache, index, mask):
-            return sampler.step(self._next, token_ids, cache, index, mask)
+            uniform = sampler.draw_uniform((ops.shape(token_ids)[0],))
+            return sampler.step(self._next, token_ids, cache, index, mask, uniform)
 
         step = self._compiled(("step", sampler), decode_step, sampler)
         length = int(prompt_mask.sum())

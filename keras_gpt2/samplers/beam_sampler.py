@@ -78,7 +78,7 @@ class BeamSampler(Sampler):
         )
         return ops.reshape(prompt, [batch_size, beams, -1])[:, 0, :]
 
-    def step(self, next, prompt, cache, index, mask):
+    def step(self, next, prompt, cache, index, mask, uniform):
         raise ValueError("Beam search reorders its beams until the end; it cannot stream tokens.")
 
     def get_config(self):

@@ -10,14 +10,14 @@ class GreedySampler(Sampler):
 
     Examples:
     >>> import numpy as np
-    >>> GreedySampler().get_next_token(np.array([[0.1, 3.0, 0.2]], "float32")).tolist()
+    >>> GreedySampler().get_next_token(np.array([[0.1, 3.0, 0.2]], "float32"), None).tolist()
     [1]
     """
 
     def __init__(self, **kwargs):
         super().__init__(temperature=1.0, seed=None)
 
-    def get_next_token(self, logits):
+    def get_next_token(self, logits, uniform):
         return ops.argmax(logits, axis=-1)
 
     def get_config(self):

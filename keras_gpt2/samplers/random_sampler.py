@@ -1,9 +1,7 @@
 """Sampling from the full (tempered) distribution."""
 
-import keras
-from keras import ops
-
 from keras_gpt2.samplers.sampler import Sampler
+from keras_gpt2.samplers.sampler import sample_from_logits
 
 
 class RandomSampler(Sampler):
@@ -12,9 +10,9 @@ class RandomSampler(Sampler):
     Examples:
     >>> import numpy as np
     >>> sampler = RandomSampler(temperature=0.7, seed=1)
-    >>> int(sampler.get_next_token(np.array([[0.0, 50.0, 0.0]], "float32"))[0])
+    >>> int(sampler.get_next_token(np.array([[0.0, 50.0, 0.0]], "float32"), np.array([0.5]))[0])
     1
     """
 
-    def get_next_token(self, logits):
-        return ops.squeeze(keras.random.categorical(logits, 1, seed=self.seed_generator), axis=-1)
+    def get_next_token(self, logits, uniform):
+        return sample_from_logits(logits, uniform)

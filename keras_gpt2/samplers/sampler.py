@@ -12,12 +12,27 @@ def any_equal(inputs, values, where):
     return ops.logical_and(found, where)
 
 
+def sample_from_logits(logits, uniform):
+    """Inverse-CDF draw: for each row, the first index whose cumulative probability reaches `uniform`.
+
+    Zero-probability entries are never drawn. Random numbers come in from
+    outside, so no random state is touched inside compiled loops.
+    """
+    cumulative = ops.cumsum(ops.softmax(logits, axis=-1), axis=-1)
+    threshold = uniform[:, None] * cumulative[:, -1:]
+    index = ops.sum(ops.cast(cumulative <= threshold, "int32"), axis=-1)
+    return ops.minimum(index, ops.shape(logits)[-1] - 1)
+
+
 class Sampler:
     """Base class: fills a right-padded prompt one position at a time.
 
-    Subclasses choose the next token from one step's logits in
-    `get_next_token`. The loop (`__call__`) is written with `keras.ops` so it
-    compiles into one XLA/JAX program. Temperature divides the logits first.
+    Subclasses choose the next token from one step's logits and one uniform
+    random number per row in `get_next_token`. The loop (`__call__`) is
+    written with `keras.ops` so it compiles into one XLA/JAX program; all the
+    random numbers it needs are drawn once before the loop, from the seed
+    generator, so seeded runs reproduce on every backend. Temperature divides
+    the logits first.
 
     Args:
         temperature: logits are divided by it; must be > 0.
@@ -36,9 +51,14 @@ class Sampler:
         """State the compiled loop must carry (the random seed)."""
         return [self.seed_generator.state]
 
-    def get_next_token(self, logits):
-        """`[batch]` ids from `[batch, vocabulary]` float32 logits (already tempered)."""
+    def get_next_token(self, logits, uniform):
+        """`[batch]` ids from `[batch, vocabulary]` float32 logits (already tempered)
+        and `[batch]` uniform numbers in [0, 1)."""
         raise NotImplementedError
+
+    def draw_uniform(self, shape):
+        """Uniform numbers in [0, 1) from the sampler's seed generator."""
+        return keras.random.uniform(shape, seed=self.seed_generator)
 
     def validate(self, vocabulary_size):
         """Raises a clear error if the sampler cannot run on this vocabulary."""
@@ -49,7 +69,8 @@ class Sampler:
         `next(prompt, cache, index)` returns `(logits, cache)`: the logits of
         position `index` given positions up to `index - 1`.
         """
-        max_length = ops.shape(prompt)[-1]
+        batch_size, max_length = ops.shape(prompt)[0], ops.shape(prompt)[-1]
+        uniform = self.draw_uniform((max_length, batch_size))
 
         def cond(prompt, cache, index):
             if stop_token_ids is None:
@@ -58,7 +79,7 @@ class Sampler:
             return ops.logical_not(ops.all(ops.any(stopped, axis=-1)))
 
         def body(prompt, cache, index):
-            prompt, cache = self.step(next, prompt, cache, index, mask)
+            prompt, cache = self.step(next, prompt, cache, index, mask, uniform[index])
             return prompt, cache, index + 1
 
         prompt, _, _ = ops.while_loop(
@@ -66,10 +87,10 @@ class Sampler:
         )
         return prompt
 
-    def step(self, next, prompt, cache, index, mask):
+    def step(self, next, prompt, cache, index, mask, uniform):
         """One position: returns `(prompt, cache)` with position `index` filled."""
         logits, cache = next(prompt, cache, index)
-        next_token = ops.cast(self.get_next_token(self.temper(logits)), prompt.dtype)
+        next_token = ops.cast(self.get_next_token(self.temper(logits), uniform), prompt.dtype)
         next_token = ops.where(mask[:, index], prompt[:, index], next_token)
         return ops.slice_update(prompt, [0, index], next_token[:, None]), cache
 

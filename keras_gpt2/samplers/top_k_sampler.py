@@ -1,9 +1,9 @@
 """Top-k sampling."""
 
-import keras
 from keras import ops
 
 from keras_gpt2.samplers.sampler import Sampler
+from keras_gpt2.samplers.sampler import sample_from_logits
 
 
 class TopKSampler(Sampler):
@@ -16,7 +16,7 @@ class TopKSampler(Sampler):
     Examples:
     >>> import numpy as np
     >>> sampler = TopKSampler(k=1, seed=0)
-    >>> int(sampler.get_next_token(np.array([[0.1, 0.5, 0.4]], "float32"))[0])
+    >>> int(sampler.get_next_token(np.array([[0.1, 0.5, 0.4]], "float32"), np.array([0.9]))[0])
     1
     """
 
@@ -30,10 +30,10 @@ class TopKSampler(Sampler):
         if self.k > vocabulary_size:
             raise ValueError(f"`k` ({self.k}) is larger than the vocabulary ({vocabulary_size}).")
 
-    def get_next_token(self, logits):
+    def get_next_token(self, logits, uniform):
         top_logits, top_indices = ops.top_k(logits, k=self.k, sorted=False)
-        choice = keras.random.categorical(top_logits, 1, seed=self.seed_generator)
-        return ops.squeeze(ops.take_along_axis(top_indices, choice, axis=-1), axis=-1)
+        choice = sample_from_logits(top_logits, uniform)
+        return ops.squeeze(ops.take_along_axis(top_indices, choice[:, None], axis=-1), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "k": self.k}

@@ -1,9 +1,9 @@
 """Nucleus (top-p) sampling."""
 
-import keras
 from keras import ops
 
 from keras_gpt2.samplers.sampler import Sampler
+from keras_gpt2.samplers.sampler import sample_from_logits
 
 
 class TopPSampler(Sampler):
@@ -18,7 +18,7 @@ class TopPSampler(Sampler):
     Examples:
     >>> import numpy as np
     >>> sampler = TopPSampler(p=0.5, seed=0)
-    >>> int(sampler.get_next_token(np.log(np.array([[0.1, 0.6, 0.3]], "float32")))[0])
+    >>> int(sampler.get_next_token(np.log(np.array([[0.1, 0.6, 0.3]], "float32")), np.array([0.99]))[0])
     1
     """
 
@@ -35,7 +35,7 @@ class TopPSampler(Sampler):
         if self.k is not None and self.k > vocabulary_size:
             raise ValueError(f"`k` ({self.k}) is larger than the vocabulary ({vocabulary_size}).")
 
-    def get_next_token(self, logits):
+    def get_next_token(self, logits, uniform):
         k = self.k or ops.shape(logits)[-1]
         sorted_logits, sorted_indices = ops.top_k(logits, k=k, sorted=True)
         probabilities = ops.softmax(sorted_logits, axis=-1)
@@ -43,8 +43,8 @@ class TopPSampler(Sampler):
         mass_before = ops.cumsum(probabilities, axis=-1) - probabilities
         keep = mass_before < self.p
         kept_logits = ops.where(keep, sorted_logits, ops.full_like(sorted_logits, -1e9))
-        choice = keras.random.categorical(kept_logits, 1, seed=self.seed_generator)
-        return ops.squeeze(ops.take_along_axis(sorted_indices, choice, axis=-1), axis=-1)
+        choice = sample_from_logits(kept_logits, uniform)
+        return ops.squeeze(ops.take_along_axis(sorted_indices, choice[:, None], axis=-1), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "p": self.p, "k": self.k}
