@@ -34,7 +34,7 @@ class CachedMultiHeadAttention(keras.layers.Layer):
     Examples:
     >>> import numpy as np
     >>> layer = CachedMultiHeadAttention(num_heads=2, key_dim=4)
-    >>> layer(np.zeros((1, 3, 8), "float32")).shape
+    >>> tuple(layer(np.zeros((1, 3, 8), "float32")).shape)
     (1, 3, 8)
     """
 

@@ -19,7 +19,7 @@ class PositionEmbedding(keras.layers.Layer):
     Examples:
     >>> import numpy as np
     >>> layer = PositionEmbedding(sequence_length=8)
-    >>> layer(np.zeros((2, 3, 4))).shape
+    >>> tuple(layer(np.zeros((2, 3, 4))).shape)
     (2, 3, 4)
     """
 

@@ -16,7 +16,7 @@ class ReverseEmbedding(keras.layers.Embedding):
     >>> import numpy as np
     >>> layer = ReverseEmbedding(input_dim=10, output_dim=4)
     >>> hidden = layer(np.array([[1, 2]]))
-    >>> layer(hidden, reverse=True).shape
+    >>> tuple(layer(hidden, reverse=True).shape)
     (1, 2, 10)
     """
 

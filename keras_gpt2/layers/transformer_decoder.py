@@ -48,7 +48,7 @@ class TransformerDecoder(keras.layers.Layer):
     Examples:
     >>> import numpy as np
     >>> block = TransformerDecoder(num_heads=2, intermediate_dim=16)
-    >>> block(np.zeros((1, 3, 8), "float32")).shape
+    >>> tuple(block(np.zeros((1, 3, 8), "float32")).shape)
     (1, 3, 8)
     """
 

@@ -33,7 +33,7 @@ class GPT2Backbone(keras.Model):
     >>> backbone = GPT2Backbone(vocabulary_size=100, num_layers=2, num_heads=2,
     ...                         hidden_dim=16, intermediate_dim=32, max_sequence_length=8)
     >>> x = {"token_ids": np.array([[1, 2, 3]]), "padding_mask": np.array([[1, 1, 1]])}
-    >>> backbone(x).shape
+    >>> tuple(backbone(x).shape)
     (1, 3, 16)
     """
 

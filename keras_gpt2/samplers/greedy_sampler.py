@@ -10,7 +10,8 @@ class GreedySampler(Sampler):
 
     Examples:
     >>> import numpy as np
-    >>> GreedySampler().get_next_token(np.array([[0.1, 3.0, 0.2]], "float32"), None).tolist()
+    >>> from keras import ops
+    >>> ops.convert_to_numpy(GreedySampler().get_next_token(np.array([[0.1, 3.0, 0.2]], "float32"), None)).tolist()
     [1]
     """
 
