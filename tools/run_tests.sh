@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the package with its test extras into .venv (created if missing),
-# installs the npm packages the JavaScript tests use, and runs the test suite.
-# Extra arguments go to pytest, e.g. `bash tools/run_tests.sh -m "not slow"`.
+# installs the npm packages the JavaScript tests use, and runs the test suite
+# on the TensorFlow backend, then on JAX. Extra arguments go to both pytest
+# runs, e.g. `bash tools/run_tests.sh -m "not slow"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
@@ -13,4 +14,7 @@ if [ -f package.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 export TF_CPP_MIN_LOG_LEVEL=3
-exec .venv/bin/python -m pytest -ra "$@"
+echo "=== Keras backend: tensorflow"
+KERAS_BACKEND=tensorflow .venv/bin/python -m pytest -ra "$@"
+echo "=== Keras backend: jax"
+KERAS_BACKEND=jax .venv/bin/python -m pytest -ra "$@"

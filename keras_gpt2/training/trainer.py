@@ -1,8 +1,11 @@
 """`fit` with what a long run needs: validation, per-epoch presets, resume, a loss plot."""
 
+import contextlib
 import csv
 import math
 import os
+import signal
+import threading
 
 import keras
 
@@ -18,6 +21,40 @@ class PresetCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.model.save_to_preset(os.path.join(self.directory, "last"))
+
+
+class InterruptAtBatchEnd(keras.callbacks.Callback):
+    """Turns Ctrl-C into a `KeyboardInterrupt` raised at the next batch boundary.
+
+    A KeyboardInterrupt raised wherever the signal lands can leave a backend
+    half-way through a step (on JAX, `fit` then hangs in its validation
+    loop). Raised from here, it unwinds `fit` cleanly and on every backend;
+    `BackupAndRestore` keeps its last epoch for the resume.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.requested = False
+
+    def request(self, *args):
+        self.requested = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.requested:
+            raise KeyboardInterrupt
+
+    on_test_batch_end = on_train_batch_end
+
+    @contextlib.contextmanager
+    def handling_sigint(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, self.request)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 def plot_history(csv_path, png_path):
@@ -89,16 +126,18 @@ def train(
         keras.callbacks.CSVLogger(history_path, append=True),
         PresetCheckpoint(output_dir),
     ]
-    history = model.fit(
-        x,
-        y,
-        sample_weight=sample_weight,
-        batch_size=batch_size,
-        epochs=epochs,
-        validation_data=validation,
-        callbacks=callbacks,
-        shuffle=True,
-        verbose=verbose,
-    )
+    interrupt = InterruptAtBatchEnd()
+    with interrupt.handling_sigint():
+        history = model.fit(
+            x,
+            y,
+            sample_weight=sample_weight,
+            batch_size=batch_size,
+            epochs=epochs,
+            validation_data=validation,
+            callbacks=[*callbacks, interrupt],
+            shuffle=True,
+            verbose=verbose,
+        )
     plot_history(history_path, os.path.join(output_dir, "loss.png"))
     return history
