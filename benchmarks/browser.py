@@ -48,17 +48,28 @@ def main():
         try:
             url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
             run = subprocess.run(
-                ["node", os.path.join(REPO_DIR, "benchmarks", "browser.mjs"), url, args.backend,
-                 str(args.new_tokens), str(args.uncached_new_tokens)],
-                capture_output=True, text=True, cwd=REPO_DIR, check=False,
+                [
+                    "node",
+                    os.path.join(REPO_DIR, "benchmarks", "browser.mjs"),
+                    url,
+                    args.backend,
+                    str(args.new_tokens),
+                    str(args.uncached_new_tokens),
+                ],
+                capture_output=True,
+                text=True,
+                cwd=REPO_DIR,
+                check=False,
             )
         finally:
             server.shutdown()
     if run.returncode:
         raise SystemExit(run.stderr[-3000:])
     figures = json.loads(run.stdout)
-    print(f"GPT-2 {'small-config' if args.small_config else 'small (124M)'}, Chromium, TF.js {figures['backend']} "
-          f"(threads {'on' if figures['threads'] else 'off'}), weights {args.quantize or 'float32'}, batch 1, greedy")
+    print(
+        f"GPT-2 {'small-config' if args.small_config else 'small (124M)'}, Chromium, TF.js {figures['backend']} "
+        f"(threads {'on' if figures['threads'] else 'off'}), weights {args.quantize or 'float32'}, batch 1, greedy"
+    )
     print(f"{'mode':<22}{'ms/token':>10}")
     print(f"{'KV cache':<22}{figures['ms_per_token_cached']:>10.1f}")
     print(f"{'no cache':<22}{figures['ms_per_token_uncached']:>10.1f}")

@@ -113,8 +113,11 @@ def hugging_face():
             return model.generate(
                 torch.tensor(token_ids, dtype=torch.long),
                 attention_mask=torch.ones(token_ids.shape, dtype=torch.long),
-                max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, do_sample=False,
-                use_cache=True, pad_token_id=0,
+                max_new_tokens=NEW_TOKENS,
+                min_new_tokens=NEW_TOKENS,
+                do_sample=False,
+                use_cache=True,
+                pad_token_id=0,
             )
 
     return generate
@@ -150,13 +153,20 @@ def main():
             command += ["--quantize", args.quantize]
         print(f"running {name} ({backend if name != 'transformers' else 'torch'}) ...", file=sys.stderr, flush=True)
         run = subprocess.run(command, env=env, capture_output=True, text=True)
-        lines = [l for l in run.stdout.splitlines() if l.startswith("RESULT ")]
+        lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
         if run.returncode or not lines:
             print(run.stderr[-3000:], file=sys.stderr)
             raise SystemExit(f"{name} failed")
-        results[name] = json.loads(lines[-1][len("RESULT "):])
+        results[name] = json.loads(lines[-1][len("RESULT ") :])
 
-    columns = ["ms_per_token_b1", "first_call_s", "tokens_per_s_b1", "tokens_per_s_b8", "tokens_per_s_b32", "peak_rss_gb"]
+    columns = [
+        "ms_per_token_b1",
+        "first_call_s",
+        "tokens_per_s_b1",
+        "tokens_per_s_b8",
+        "tokens_per_s_b32",
+        "peak_rss_gb",
+    ]
     print(f"GPT-2 small, greedy, prompt {PROMPT_LENGTH}, {NEW_TOKENS} new tokens, Keras backend {backend}")
     print(f"{'implementation':<14}" + "".join(f"{c:>18}" for c in columns))
     for name, figures in results.items():

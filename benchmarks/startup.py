@@ -37,7 +37,9 @@ def generate_first_token():
     start = time.perf_counter()
     process = subprocess.Popen(
         CLI + ["generate", "To be", "--max-new-tokens", "20", "--seed", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     prompt_seen, first = b"", None
     while True:

@@ -74,7 +74,9 @@ def main():
     ours = GPT2Tokenizer(gpt2_vocabulary_path(), gpt2_merges_path())
     texts, size = corpus(ours, args.megabytes)
     ranks = data_gym_to_mergeable_bpe_ranks(gpt2_merges_path(), gpt2_vocabulary_path())
-    encoding = tiktoken.Encoding("gpt2", pat_str=r50k_pat_str, mergeable_ranks=ranks, special_tokens={"<|endoftext|>": 50256})
+    encoding = tiktoken.Encoding(
+        "gpt2", pat_str=r50k_pat_str, mergeable_ranks=ranks, special_tokens={"<|endoftext|>": 50256}
+    )
     hf = Tokenizer(models.BPE.from_file(gpt2_vocabulary_path(), gpt2_merges_path()))
     hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     hf.decoder = decoders.ByteLevel()

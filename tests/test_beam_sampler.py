@@ -14,7 +14,8 @@ def test_finds_the_best_sequence_that_greedy_misses():
         after_one = np.log(np.array([0.5, 1e-6, 0.25, 0.25], "float32"))
         after_two = np.log(np.array([0.005, 0.0025, 0.0025, 0.99], "float32"))
         rows = ops.where(
-            (previous == 1)[:, None], after_one[None, :],
+            (previous == 1)[:, None],
+            after_one[None, :],
             ops.where((previous == 2)[:, None], after_two[None, :], first[None, :]),
         )
         return rows, cache

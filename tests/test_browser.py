@@ -3,7 +3,6 @@
 import filecmp
 import json
 import os
-import shutil
 import subprocess
 
 import numpy as np
@@ -33,7 +32,9 @@ VENDORED = {
 def test_vendored_tfjs_equals_the_pinned_npm_packages():
     require_node_packages()
     for name, npm_path in VENDORED.items():
-        assert filecmp.cmp(os.path.join(VENDOR_DIR, name), os.path.join(REPO_DIR, "node_modules", npm_path), shallow=False), name
+        assert filecmp.cmp(
+            os.path.join(VENDOR_DIR, name), os.path.join(REPO_DIR, "node_modules", npm_path), shallow=False
+        ), name
 
 
 def run_demo(folder, screenshot, prompt):
@@ -42,8 +43,17 @@ def run_demo(folder, screenshot, prompt):
         pytest.skip("Debian chromium is not installed (.ci/run installs it)")
     with serve_folder(folder) as base_url:
         run = subprocess.run(
-            ["node", os.path.join(REPO_DIR, "tests", "js", "browser_demo.mjs"), f"{base_url}/index.html", screenshot, prompt],
-            capture_output=True, text=True, cwd=REPO_DIR, timeout=600,
+            [
+                "node",
+                os.path.join(REPO_DIR, "tests", "js", "browser_demo.mjs"),
+                f"{base_url}/index.html",
+                screenshot,
+                prompt,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO_DIR,
+            timeout=600,
         )
     if run.returncode:
         raise AssertionError(f"browser run failed:\n{run.stderr[-4000:]}")
@@ -53,8 +63,13 @@ def run_demo(folder, screenshot, prompt):
 @pytest.mark.browser
 def test_demo_page_generates_and_streams_in_chromium(gpt2_tokenizer, tmp_path):
     backbone = GPT2Backbone(
-        vocabulary_size=50257, num_layers=2, num_heads=2, hidden_dim=32,
-        intermediate_dim=64, dropout=0.0, max_sequence_length=64,
+        vocabulary_size=50257,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=32,
+        intermediate_dim=64,
+        dropout=0.0,
+        max_sequence_length=64,
     )
     rng = np.random.default_rng(0)
     for weight in backbone.weights:

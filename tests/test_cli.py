@@ -15,8 +15,13 @@ from keras_gpt2.version import __version__
 @pytest.fixture(scope="module")
 def preset(gpt2_tokenizer, tmp_path_factory):
     backbone = GPT2Backbone(
-        vocabulary_size=50257, num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32,
-        dropout=0.0, max_sequence_length=48,
+        vocabulary_size=50257,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        dropout=0.0,
+        max_sequence_length=48,
     )
     folder = tmp_path_factory.mktemp("cli") / "preset"
     GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=48)).save_to_preset(folder)
@@ -24,8 +29,13 @@ def preset(gpt2_tokenizer, tmp_path_factory):
 
 
 def run_cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "keras_gpt2.cli.main", *args], input=stdin,
-                          capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return subprocess.run(
+        [sys.executable, "-m", "keras_gpt2.cli.main", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
 
 
 def test_help_and_usage_errors_do_not_import_tensorflow():
@@ -48,8 +58,19 @@ def test_version():
 
 
 def test_every_subcommand_has_help_with_an_example():
-    for command in ("generate", "train", "score", "tokenize", "export-tfjs", "import-tfjs", "serve-demo",
-                    "import-hf", "export-hf", "import-openai", "import-keras-hub"):
+    for command in (
+        "generate",
+        "train",
+        "score",
+        "tokenize",
+        "export-tfjs",
+        "import-tfjs",
+        "serve-demo",
+        "import-hf",
+        "export-hf",
+        "import-openai",
+        "import-keras-hub",
+    ):
         run = run_cli(command, "--help")
         assert run.returncode == 0 and "example:" in run.stdout, command
 
@@ -66,9 +87,16 @@ def test_generate_streams_and_reads_stdin(preset, capsys):
     assert main(["generate", "To be", "--model", str(preset), "--max-new-tokens", "5", "--sampler", "greedy"]) == 0
     streamed = capsys.readouterr().out
     assert streamed.startswith("To be") and len(streamed.strip()) > len("To be")
-    assert main(["generate", "To be", "--model", str(preset), "--max-new-tokens", "5", "--sampler", "greedy", "--no-stream"]) == 0
+    assert (
+        main(
+            ["generate", "To be", "--model", str(preset), "--max-new-tokens", "5", "--sampler", "greedy", "--no-stream"]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == streamed
-    run = run_cli("generate", "--model", str(preset), "--max-new-tokens", "3", "--sampler", "top_p", "--seed", "1", stdin="Hello")
+    run = run_cli(
+        "generate", "--model", str(preset), "--max-new-tokens", "3", "--sampler", "top_p", "--seed", "1", stdin="Hello"
+    )
     assert run.returncode == 0 and run.stdout.startswith("Hello")
 
 

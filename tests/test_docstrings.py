@@ -9,7 +9,8 @@ import pytest
 import keras_gpt2
 
 MODULES = sorted(
-    name for _, name, _ in pkgutil.walk_packages(keras_gpt2.__path__, prefix="keras_gpt2.")
+    name
+    for _, name, _ in pkgutil.walk_packages(keras_gpt2.__path__, prefix="keras_gpt2.")
     if not name.startswith("keras_gpt2.cli")
 )
 

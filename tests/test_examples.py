@@ -15,17 +15,29 @@ from tests.conftest import REPO_DIR
 
 @pytest.fixture(scope="module")
 def tiny_preset(gpt2_tokenizer, tmp_path_factory):
-    backbone = GPT2Backbone(vocabulary_size=50257, num_layers=1, num_heads=2, hidden_dim=16,
-                            intermediate_dim=32, dropout=0.0, max_sequence_length=128)
+    backbone = GPT2Backbone(
+        vocabulary_size=50257,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        dropout=0.0,
+        max_sequence_length=128,
+    )
     folder = tmp_path_factory.mktemp("examples") / "tiny"
     GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=128)).save_to_preset(folder)
     return str(folder)
 
 
 def run_example(name, *args, cwd=REPO_DIR):
-    run = subprocess.run([sys.executable, os.path.join(REPO_DIR, "examples", name), *map(str, args)],
-                         capture_output=True, text=True, cwd=cwd, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-                         timeout=900)
+    run = subprocess.run(
+        [sys.executable, os.path.join(REPO_DIR, "examples", name), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=900,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return run.stdout
 
@@ -37,8 +49,18 @@ def test_generate_example(tiny_preset):
 
 def test_fine_tune_example(tiny_preset, tmp_path):
     (tmp_path / "notes.txt").write_text("Dear diary, today I wrote a tokenizer. " * 30)
-    output = run_example("fine_tune.py", tmp_path / "notes.txt", "--model", tiny_preset, "--epochs", 1,
-                         "--sequence-length", 16, "--output", tmp_path / "tuned")
+    output = run_example(
+        "fine_tune.py",
+        tmp_path / "notes.txt",
+        "--model",
+        tiny_preset,
+        "--epochs",
+        1,
+        "--sequence-length",
+        16,
+        "--output",
+        tmp_path / "tuned",
+    )
     assert "saved to" in output and (tmp_path / "tuned" / "model.weights.h5").is_file()
 
 
@@ -57,9 +79,23 @@ def test_import_hugging_face_example(tmp_path, gpt2_tokenizer):
 
 @pytest.mark.slow
 def test_train_shakespeare_example(tmp_path):
-    output = run_example("train_shakespeare.py", "--output", tmp_path / "run", "--data-dir", tmp_path / "data",
-                         "--epochs", 1, "--max-train-tokens", 4000, "--max-validation-tokens", 2000,
-                         "--batch-size", 8, "--sequence-length", 32)
+    output = run_example(
+        "train_shakespeare.py",
+        "--output",
+        tmp_path / "run",
+        "--data-dir",
+        tmp_path / "data",
+        "--epochs",
+        1,
+        "--max-train-tokens",
+        4000,
+        "--max-validation-tokens",
+        2000,
+        "--batch-size",
+        8,
+        "--sequence-length",
+        32,
+    )
     card = json.loads((tmp_path / "run" / "card.json").read_text())
     assert card["train_tokens"] == 4000 and card["validation_works"]
     assert card["unigram_validation_perplexity"] > 100 and "validation_loss" in output

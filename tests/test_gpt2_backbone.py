@@ -92,22 +92,16 @@ def test_padding_does_not_affect_real_tokens():
     inputs = random_token_inputs(101, batch_size=1, length=10, padded_rows=[0])
     other = {k: v.copy() for k, v in inputs.items()}
     other["token_ids"][0, 5:] = (other["token_ids"][0, 5:] + 7) % 101
-    np.testing.assert_allclose(
-        np.asarray(backbone(inputs))[0, :5], np.asarray(backbone(other))[0, :5], atol=1e-6
-    )
+    np.testing.assert_allclose(np.asarray(backbone(inputs))[0, :5], np.asarray(backbone(other))[0, :5], atol=1e-6)
 
 
 def test_gpt2_small_has_124m_parameters():
-    backbone = GPT2Backbone(
-        vocabulary_size=50257, num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072
-    )
+    backbone = GPT2Backbone(vocabulary_size=50257, num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072)
     assert backbone.count_params() == 124_439_808
 
 
 def test_initialisation_follows_gpt2():
-    backbone = GPT2Backbone(
-        vocabulary_size=2000, num_layers=8, num_heads=4, hidden_dim=64, intermediate_dim=256
-    )
+    backbone = GPT2Backbone(vocabulary_size=2000, num_layers=8, num_heads=4, hidden_dim=64, intermediate_dim=256)
     weights = {w.path: np.asarray(w.numpy()) for w in backbone.weights}
     assert weights["token_embedding/embeddings"].std() == pytest.approx(0.01, rel=0.05)
     assert weights["position_embedding/embeddings"].std() == pytest.approx(0.02, rel=0.05)
@@ -119,8 +113,15 @@ def test_initialisation_follows_gpt2():
 def test_serialization_and_layer_names(tmp_path):
     backbone = make_backbone(PARITY_CONFIGS[1], dropout=0.1)
     names = [layer.name for layer in backbone.layers]
-    for name in ("token_embedding", "position_embedding", "embeddings_add", "embeddings_dropout",
-                 "transformer_layer_0", "transformer_layer_2", "layer_norm"):
+    for name in (
+        "token_embedding",
+        "position_embedding",
+        "embeddings_add",
+        "embeddings_dropout",
+        "transformer_layer_0",
+        "transformer_layer_2",
+        "layer_norm",
+    ):
         assert name in names
     run_serialization_test(backbone, random_token_inputs(257, 2, 6), tmp_path)
 
@@ -136,8 +137,13 @@ def test_preset_round_trip(tmp_path):
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
 def test_mixed_precision(policy):
     backbone = GPT2Backbone(
-        vocabulary_size=64, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16,
-        max_sequence_length=8, dtype=policy,
+        vocabulary_size=64,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        max_sequence_length=8,
+        dtype=policy,
     )
     output = backbone(random_token_inputs(64, 1, 4))
     assert keras.backend.standardize_dtype(output.dtype) == policy.split("_")[1]

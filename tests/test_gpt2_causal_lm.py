@@ -17,8 +17,13 @@ TEXT = (
 
 def tiny_backbone(vocabulary_size=50257, max_sequence_length=32, dropout=0.0):
     return GPT2Backbone(
-        vocabulary_size=vocabulary_size, num_layers=2, num_heads=2, hidden_dim=16,
-        intermediate_dim=32, dropout=dropout, max_sequence_length=max_sequence_length,
+        vocabulary_size=vocabulary_size,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        dropout=dropout,
+        max_sequence_length=max_sequence_length,
     )
 
 
@@ -118,7 +123,11 @@ def test_score_gives_per_text_log_likelihood(causal_lm):
     assert result["num_tokens"].tolist() == [3, 2]
     x, y, weights = causal_lm.preprocessor(["Hello world"], sequence_length=3)
     logits = keras.ops.convert_to_numpy(causal_lm(x))[0]
-    log_probs = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) - logits.max(-1, keepdims=True)
+    log_probs = (
+        logits
+        - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True))
+        - logits.max(-1, keepdims=True)
+    )
     expected = sum(log_probs[i, y[0, i]] for i in range(3))
     assert result["log_likelihood"][0] == pytest.approx(expected, rel=1e-4)
     assert result["perplexity"][0] == pytest.approx(np.exp(-expected / 3), rel=1e-4)
@@ -136,8 +145,11 @@ def test_greedy_generation_equals_hugging_face():
     prompt = np.array([[5, 17, 3, 99]], "int32")
     with torch.no_grad():
         expected = hf_model.generate(
-            torch.tensor(prompt, dtype=torch.long), max_new_tokens=20, do_sample=False,
-            eos_token_id=None, pad_token_id=0,
+            torch.tensor(prompt, dtype=torch.long),
+            max_new_tokens=20,
+            do_sample=False,
+            eos_token_id=None,
+            pad_token_id=0,
         ).numpy()
     output = model.generate({"token_ids": prompt}, max_length=24, sampler="greedy", stop_token_ids=None)
     np.testing.assert_array_equal(output["token_ids"], expected)
@@ -194,7 +206,9 @@ def test_beam_search_scores_at_least_greedy(causal_lm):
 
     def log_likelihood(text):
         ids = [50256] + tokenizer(text)
-        return causal_lm.score({"token_ids": np.array([ids]), "padding_mask": np.ones((1, len(ids)))})["log_likelihood"][0]
+        return causal_lm.score({"token_ids": np.array([ids]), "padding_mask": np.ones((1, len(ids)))})[
+            "log_likelihood"
+        ][0]
 
     assert log_likelihood(beam[0]) >= log_likelihood(greedy[0]) - 1e-4
 

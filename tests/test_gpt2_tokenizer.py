@@ -53,9 +53,7 @@ def test_batched_inputs_of_every_kind_agree(gpt2_tokenizer):
 
 
 def test_sequence_length_gives_padded_int32_array(gpt2_tokenizer):
-    dense = GPT2Tokenizer(gpt2_tokenizer.vocabulary, gpt2_tokenizer.merges, sequence_length=3)(
-        ["a b c d e", "a"]
-    )
+    dense = GPT2Tokenizer(gpt2_tokenizer.vocabulary, gpt2_tokenizer.merges, sequence_length=3)(["a b c d e", "a"])
     assert dense.dtype == np.int32 and dense.shape == (2, 3)
     assert dense[0].tolist() == gpt2_tokenizer("a b c")
     assert dense[1].tolist() == gpt2_tokenizer("a") + [0, 0]

@@ -74,7 +74,9 @@ def test_greedy_generation_after_import_equals_hf(tmp_path, gpt2_tokenizer):
         expected = hf_model.generate(
             torch.tensor([prompt]), max_new_tokens=16, do_sample=False, eos_token_id=None, pad_token_id=0
         ).numpy()
-    output = ours.generate({"token_ids": np.array([prompt])}, max_length=len(prompt) + 16, sampler="greedy", stop_token_ids=None)
+    output = ours.generate(
+        {"token_ids": np.array([prompt])}, max_length=len(prompt) + 16, sampler="greedy", stop_token_ids=None
+    )
     np.testing.assert_array_equal(output["token_ids"], expected)
     assert ours.preprocessor.tokenizer("Good morning") == gpt2_tokenizer("Good morning")
 

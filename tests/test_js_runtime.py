@@ -18,8 +18,13 @@ pytestmark = pytest.mark.node
 @pytest.fixture(scope="module")
 def model(gpt2_tokenizer):
     backbone = GPT2Backbone(
-        vocabulary_size=50257, num_layers=2, num_heads=4, hidden_dim=32,
-        intermediate_dim=64, dropout=0.0, max_sequence_length=64,
+        vocabulary_size=50257,
+        num_layers=2,
+        num_heads=4,
+        hidden_dim=32,
+        intermediate_dim=64,
+        dropout=0.0,
+        max_sequence_length=64,
     )
     rng = np.random.default_rng(0)
     for weight in backbone.weights:  # Wide weights: well-separated logits, so greedy ties cannot occur.
@@ -41,8 +46,10 @@ def model_url(model, tmp_path_factory):
 def test_js_tokenizer_matches_python(model_url, gpt2_tokenizer, parity_corpus):
     (tokenized, detokenized) = run_runtime(
         model_url,
-        [{"kind": "tokenize", "texts": parity_corpus},
-         {"kind": "detokenize", "tokenIds": gpt2_tokenizer(parity_corpus)}],
+        [
+            {"kind": "tokenize", "texts": parity_corpus},
+            {"kind": "detokenize", "tokenIds": gpt2_tokenizer(parity_corpus)},
+        ],
     )
     assert tokenized["value"] == gpt2_tokenizer(parity_corpus)
     assert detokenized["value"] == parity_corpus
@@ -68,7 +75,9 @@ def test_js_greedy_tokens_match_python_without_leaks(model_url, model, use_cache
 
 
 def test_js_streams_text_pieces(model_url, model):
-    (result,) = run_runtime(model_url, [{"kind": "generate", "prompt": "To be", "maxNewTokens": 12, "stopTokenIds": []}])
+    (result,) = run_runtime(
+        model_url, [{"kind": "generate", "prompt": "To be", "maxNewTokens": 12, "stopTokenIds": []}]
+    )
     value = result["value"]
     assert "".join(value["pieces"]) == value["text"]
     expected = model.generate("To be", max_new_tokens=12, stop_token_ids=None, strip_prompt=True)

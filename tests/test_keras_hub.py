@@ -12,7 +12,12 @@ keras_hub = pytest.importorskip("keras_hub")
 
 def test_keras_hub_preset_imports_with_identical_outputs(tmp_path, gpt2_tokenizer):
     backbone = keras_hub.models.GPT2Backbone(
-        vocabulary_size=50257, num_layers=3, num_heads=2, hidden_dim=16, intermediate_dim=32, max_sequence_length=24,
+        vocabulary_size=50257,
+        num_layers=3,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        max_sequence_length=24,
     )
     for weight in backbone.weights:
         weight.assign(np.random.default_rng(len(weight.path)).normal(0, 0.05, weight.shape))

@@ -32,15 +32,22 @@ def write_openai_checkpoint(folder, hf_model, config):
         prefix=str(folder / "model.ckpt"), tensor_names=names, shape_and_slices=[""] * len(names), tensors=tensors
     )
     (folder / "checkpoint").write_text('model_checkpoint_path: "model.ckpt"\n')
-    hparams = {"n_vocab": config["vocab_size"], "n_ctx": config["n_positions"], "n_embd": config["n_embd"],
-               "n_head": config["n_head"], "n_layer": config["n_layer"]}
+    hparams = {
+        "n_vocab": config["vocab_size"],
+        "n_ctx": config["n_positions"],
+        "n_embd": config["n_embd"],
+        "n_head": config["n_head"],
+        "n_layer": config["n_layer"],
+    }
     (folder / "hparams.json").write_text(json.dumps(hparams))
 
 
 @pytest.mark.parametrize(
     "config",
-    [dict(vocab_size=211, n_layer=2, n_head=4, n_embd=32, n_positions=24),
-     dict(vocab_size=50257, n_layer=1, n_head=2, n_embd=16, n_positions=16)],
+    [
+        dict(vocab_size=211, n_layer=2, n_head=4, n_embd=32, n_positions=24),
+        dict(vocab_size=50257, n_layer=1, n_head=2, n_embd=16, n_positions=16),
+    ],
 )
 def test_openai_checkpoint_matches_hugging_face(tmp_path, config):
     torch.manual_seed(0)

@@ -39,8 +39,13 @@ def tensorflowjs_module(name):
 @pytest.fixture(scope="module")
 def model(gpt2_tokenizer):
     backbone = GPT2Backbone(
-        vocabulary_size=50257, num_layers=2, num_heads=2, hidden_dim=16,
-        intermediate_dim=32, dropout=0.0, max_sequence_length=32,
+        vocabulary_size=50257,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        dropout=0.0,
+        max_sequence_length=32,
     )
     return GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=16))
 
@@ -64,8 +69,15 @@ def test_model_json_follows_the_tfjs_layers_format(exported, model):
     assert topology["class_name"] == "GPT2CausalLM"
     backbone = topology["config"]["backbone"]
     assert backbone["class_name"] == "GPT2Backbone"
-    for field in ("vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim",
-                  "dropout", "max_sequence_length"):
+    for field in (
+        "vocabulary_size",
+        "num_layers",
+        "num_heads",
+        "hidden_dim",
+        "intermediate_dim",
+        "dropout",
+        "max_sequence_length",
+    ):
         assert backbone["config"][field] == getattr(model.backbone, field)
     assert "Ġ" not in json.dumps(model_json)  # no vocabulary inside the config
     (group,) = model_json["weightsManifest"]
@@ -80,7 +92,9 @@ def test_float32_round_trip_is_bit_identical(exported, model):
     for path, value in weights_of(model).items():
         np.testing.assert_array_equal(weights_of(restored)[path], value)
     inputs = model.preprocessor.generate_preprocess(["Hello there"])
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(restored(inputs)), keras.ops.convert_to_numpy(model(inputs)))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(restored(inputs)), keras.ops.convert_to_numpy(model(inputs))
+    )
     assert restored.preprocessor.tokenizer("Hello") == model.preprocessor.tokenizer("Hello")
 
 
@@ -89,7 +103,10 @@ def test_tensorflowjs_reader_reads_what_we_write(model, tmp_path, quantization):
     read_weights = tensorflowjs_module("read_weights")
     tfjs.export_tfjs(model, tmp_path / "out", quantization=quantization, shard_size_mb=0.3)
     model_json = json.loads((tmp_path / "out" / "model.json").read_text())
-    theirs = {e["name"]: e["data"] for e in read_weights.read_weights(model_json["weightsManifest"], str(tmp_path / "out"), flatten=True)}
+    theirs = {
+        e["name"]: e["data"]
+        for e in read_weights.read_weights(model_json["weightsManifest"], str(tmp_path / "out"), flatten=True)
+    }
     _, ours = tfjs.read_artifact(str(tmp_path / "out" / "model.json"))
     assert list(theirs) == list(ours)
     for name, value in ours.items():
@@ -102,8 +119,11 @@ def test_tensorflowjs_writer_output_imports(model, tmp_path):
     folder.mkdir()
     group = [{"name": name, "data": value} for name, value in weights_of(model).items()]
     manifest = write_weights.write_weights([group], str(folder), shard_size_bytes=100_000, write_manifest=False)
-    model_json = {"format": "layers-model", "modelTopology": tfjs.model_topology(GPT2CausalLM(model.backbone)),
-                  "weightsManifest": manifest}
+    model_json = {
+        "format": "layers-model",
+        "modelTopology": tfjs.model_topology(GPT2CausalLM(model.backbone)),
+        "weightsManifest": manifest,
+    }
     (folder / "model.json").write_text(json.dumps(model_json))
     restored = tfjs.import_tfjs(str(folder / "model.json"))
     for path, value in weights_of(model).items():
@@ -148,13 +168,18 @@ def test_tfjs_decode_weights_in_node_reads_our_files(model, tmp_path):
         tfjs.export_tfjs(model, folder, quantization=quantization, shard_size_mb=0.3)
         run = subprocess.run(
             ["node", os.path.join(REPO_DIR, "tests", "js", "decode_weights.mjs"), str(folder / "model.json")],
-            capture_output=True, text=True, check=True, cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO_DIR,
         )
         decoded = json.loads(run.stdout)
         _, ours = tfjs.read_artifact(str(folder / "model.json"))
         for name, value in ours.items():
             assert decoded[name]["shape"] == list(value.shape)
-            np.testing.assert_allclose(np.array(decoded[name]["values"], "float32"), value.reshape(-1), rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(
+                np.array(decoded[name]["values"], "float32"), value.reshape(-1), rtol=1e-6, atol=1e-7
+            )
 
 
 # === Safety: each bad artifact is a clear error before any large allocation ===
@@ -172,6 +197,7 @@ def corrupt(exported, tmp_path, change):
 def set_first_path(value):
     def change(model_json, folder):
         model_json["weightsManifest"][0]["paths"][0] = value
+
     return change
 
 
@@ -190,6 +216,7 @@ def truncate_last_shard(model_json, folder):
 def set_first_weight(key, value):
     def change(model_json, folder):
         model_json["weightsManifest"][0]["weights"][0][key] = value
+
     return change
 
 

@@ -19,9 +19,29 @@ SONNET = (
 
 def train_command(data, output, epochs):
     return [
-        sys.executable, "-m", "keras_gpt2.cli.main", "train", str(data), "--output", str(output),
-        "--epochs", str(epochs), "--sequence-length", "16", "--batch-size", "4", "--hidden-dim", "16",
-        "--num-layers", "1", "--num-heads", "2", "--max-sequence-length", "32", "--learning-rate", "0.01",
+        sys.executable,
+        "-m",
+        "keras_gpt2.cli.main",
+        "train",
+        str(data),
+        "--output",
+        str(output),
+        "--epochs",
+        str(epochs),
+        "--sequence-length",
+        "16",
+        "--batch-size",
+        "4",
+        "--hidden-dim",
+        "16",
+        "--num-layers",
+        "1",
+        "--num-heads",
+        "2",
+        "--max-sequence-length",
+        "32",
+        "--learning-rate",
+        "0.01",
     ]
 
 
@@ -42,8 +62,9 @@ def epochs_logged(output):
 def test_interrupted_training_resumes_without_losing_epochs(data, tmp_path):
     output = tmp_path / "run"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    process = subprocess.Popen(train_command(data, output, epochs=1000), env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        train_command(data, output, epochs=1000), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.time() + 300
     while time.time() < deadline and not (output / "history.csv").exists():
         time.sleep(0.5)
@@ -58,8 +79,9 @@ def test_interrupted_training_resumes_without_losing_epochs(data, tmp_path):
     assert (output / "backup").is_dir() and (output / "last" / "model.weights.h5").is_file()
 
     # The same command again: continues after the last finished epoch, never repeats one.
-    resumed = subprocess.run(train_command(data, output, epochs=len(finished) + 2), env=env,
-                             capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        train_command(data, output, epochs=len(finished) + 2), env=env, capture_output=True, text=True, timeout=600
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert epochs_logged(output) == list(range(len(finished) + 2))
     assert not (output / "backup").exists()

@@ -137,11 +137,19 @@ def _train(args):
     validation_ids = (
         text_windows.tokenize_documents(tokenizer, text_windows.read_documents(held_out)) if held_out else None
     )
-    print(f"training on {len(files)} file(s), {len(train_ids):,} tokens; "
-          f"validating on {len(held_out)} file(s)", file=sys.stderr)
+    print(
+        f"training on {len(files)} file(s), {len(train_ids):,} tokens; validating on {len(held_out)} file(s)",
+        file=sys.stderr,
+    )
     train(
-        model, train_ids, validation_ids, args.output, sequence_length=args.sequence_length,
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        model,
+        train_ids,
+        validation_ids,
+        args.output,
+        sequence_length=args.sequence_length,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
     )
     print(f"preset written to {args.output}/last; loss curve in {args.output}/loss.png", file=sys.stderr)
 
@@ -156,8 +164,12 @@ def _new_model(args):
 
     tokenizer = GPT2Tokenizer(gpt2_vocabulary_path(), gpt2_merges_path())
     backbone = GPT2Backbone(
-        vocabulary_size=tokenizer.vocabulary_size(), num_layers=args.num_layers, num_heads=args.num_heads,
-        hidden_dim=args.hidden_dim, intermediate_dim=4 * args.hidden_dim, dropout=args.dropout,
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_layers=args.num_layers,
+        num_heads=args.num_heads,
+        hidden_dim=args.hidden_dim,
+        intermediate_dim=4 * args.hidden_dim,
+        dropout=args.dropout,
         max_sequence_length=max(args.sequence_length, args.max_sequence_length),
     )
     return GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(tokenizer, sequence_length=backbone.max_sequence_length))
@@ -180,7 +192,10 @@ def _export_tfjs(args):
         from keras_gpt2.js import write_demo
 
         write_demo(args.out_dir)
-    print(f"wrote {args.out_dir}/model.json" + (" and the demo page (keras-gpt2 serve-demo to open it)" if args.with_demo else ""))
+    print(
+        f"wrote {args.out_dir}/model.json"
+        + (" and the demo page (keras-gpt2 serve-demo to open it)" if args.with_demo else "")
+    )
 
 
 def _import_tfjs(args):
@@ -229,8 +244,11 @@ def _add_model_option(parser):
 
 def _subcommand(commands, name, help, example, run):
     parser = commands.add_parser(
-        name, help=help, description=help[0].upper() + help[1:] + ".",
-        epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter,
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(run=run)
     return parser
@@ -247,8 +265,11 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     generate = _subcommand(
-        commands, "generate", "continue a prompt, streaming the text as it is made",
-        'keras-gpt2 generate "To be, or not to be" --sampler top_p --top-p 0.9 --seed 1', _generate,
+        commands,
+        "generate",
+        "continue a prompt, streaming the text as it is made",
+        'keras-gpt2 generate "To be, or not to be" --sampler top_p --top-p 0.9 --seed 1',
+        _generate,
     )
     generate.add_argument("prompt", nargs="?", help="the prompt; read from stdin when left out")
     _add_model_option(generate)
@@ -263,8 +284,11 @@ def build_parser():
     generate.add_argument("--no-stream", action="store_true", help="print the whole text at the end")
 
     train = _subcommand(
-        commands, "train", "train (or fine-tune) on text files; writes a preset, a log and a loss plot",
-        "keras-gpt2 train notes/ --output runs/notes --epochs 3 --hidden-dim 128", _train,
+        commands,
+        "train",
+        "train (or fine-tune) on text files; writes a preset, a log and a loss plot",
+        "keras-gpt2 train notes/ --output runs/notes --epochs 3 --hidden-dim 128",
+        _train,
     )
     train.add_argument("inputs", nargs="+", help="text files or folders of .txt files")
     train.add_argument("--output", required=True, help="run folder (rerun the same command to resume)")
@@ -281,14 +305,21 @@ def build_parser():
     train.add_argument("--max-sequence-length", type=int, default=256, help="new models only")
 
     score = _subcommand(
-        commands, "score", "perplexity of text files under a model", "keras-gpt2 score hamlet.txt", _score,
+        commands,
+        "score",
+        "perplexity of text files under a model",
+        "keras-gpt2 score hamlet.txt",
+        _score,
     )
     score.add_argument("files", nargs="+", help="text files")
     _add_model_option(score)
 
     export_tfjs = _subcommand(
-        commands, "export-tfjs", "export a preset to the TensorFlow.js format (optionally with a browser demo)",
-        "keras-gpt2 export-tfjs runs/mine/last web/ --quantize float16 --with-demo", _export_tfjs,
+        commands,
+        "export-tfjs",
+        "export a preset to the TensorFlow.js format (optionally with a browser demo)",
+        "keras-gpt2 export-tfjs runs/mine/last web/ --quantize float16 --with-demo",
+        _export_tfjs,
     )
     export_tfjs.add_argument("preset", help="preset directory")
     export_tfjs.add_argument("out_dir", help="folder to write (replaced atomically)")
@@ -297,42 +328,70 @@ def build_parser():
     export_tfjs.add_argument("--with-demo", action="store_true", help="add index.html, the JS runtime and TF.js")
 
     import_tfjs = _subcommand(
-        commands, "import-tfjs", "read a TensorFlow.js export back into a preset",
-        "keras-gpt2 import-tfjs web/model.json runs/from_web", _import_tfjs,
+        commands,
+        "import-tfjs",
+        "read a TensorFlow.js export back into a preset",
+        "keras-gpt2 import-tfjs web/model.json runs/from_web",
+        _import_tfjs,
     )
     import_tfjs.add_argument("model_json", help="path to model.json")
     import_tfjs.add_argument("out_preset", help="preset directory to write")
 
     for name, module, function, what, example in (
-        ("import-hf", "hugging_face", "import_hf", "a Hugging Face GPT-2 folder (config.json, safetensors)",
-         "keras-gpt2 import-hf ~/models/gpt2 presets/gpt2"),
-        ("import-openai", "openai", "import_openai", "an original OpenAI GPT-2 checkpoint folder",
-         "keras-gpt2 import-openai ~/models/124M presets/gpt2"),
-        ("import-keras-hub", "keras_hub", "import_keras_hub", "a keras-hub GPT-2 preset folder",
-         "keras-gpt2 import-keras-hub ~/keras_hub/gpt2_base_en presets/gpt2"),
+        (
+            "import-hf",
+            "hugging_face",
+            "import_hf",
+            "a Hugging Face GPT-2 folder (config.json, safetensors)",
+            "keras-gpt2 import-hf ~/models/gpt2 presets/gpt2",
+        ),
+        (
+            "import-openai",
+            "openai",
+            "import_openai",
+            "an original OpenAI GPT-2 checkpoint folder",
+            "keras-gpt2 import-openai ~/models/124M presets/gpt2",
+        ),
+        (
+            "import-keras-hub",
+            "keras_hub",
+            "import_keras_hub",
+            "a keras-hub GPT-2 preset folder",
+            "keras-gpt2 import-keras-hub ~/keras_hub/gpt2_base_en presets/gpt2",
+        ),
     ):
-        command = _subcommand(commands, name, f"convert {what} into a preset", example,
-                              _convert_into_preset(module, function))
+        command = _subcommand(
+            commands, name, f"convert {what} into a preset", example, _convert_into_preset(module, function)
+        )
         command.add_argument("source", help="checkpoint folder")
         command.add_argument("out_preset", help="preset directory to write (atomically)")
 
     export_hf = _subcommand(
-        commands, "export-hf", "write a preset as a Hugging Face GPT-2 folder",
-        "keras-gpt2 export-hf presets/gpt2 hf/gpt2", _export_hf,
+        commands,
+        "export-hf",
+        "write a preset as a Hugging Face GPT-2 folder",
+        "keras-gpt2 export-hf presets/gpt2 hf/gpt2",
+        _export_hf,
     )
     export_hf.add_argument("preset", help="preset directory")
     export_hf.add_argument("out_dir", help="folder to write (atomically)")
 
     serve_demo = _subcommand(
-        commands, "serve-demo", "serve an exported browser demo on 127.0.0.1",
-        "keras-gpt2 serve-demo web/ --port 8000", _serve_demo,
+        commands,
+        "serve-demo",
+        "serve an exported browser demo on 127.0.0.1",
+        "keras-gpt2 serve-demo web/ --port 8000",
+        _serve_demo,
     )
     serve_demo.add_argument("folder", help="folder written by export-tfjs --with-demo")
     serve_demo.add_argument("--port", type=int, default=8000)
 
     tokenize = _subcommand(
-        commands, "tokenize", "print the GPT-2 token ids of a text (or of standard input)",
-        'keras-gpt2 tokenize --show-tokens "Hello world"', _tokenize,
+        commands,
+        "tokenize",
+        "print the GPT-2 token ids of a text (or of standard input)",
+        'keras-gpt2 tokenize --show-tokens "Hello world"',
+        _tokenize,
     )
     tokenize.add_argument("text", nargs="?", help="text to tokenize; read from stdin when left out")
     tokenize.add_argument("--show-tokens", action="store_true", help="also print each token's text")

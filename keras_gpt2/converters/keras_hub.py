@@ -14,7 +14,13 @@ from keras_gpt2.converters.loading import gpt2_tokenizer_from_files
 from keras_gpt2.converters.weight_table import WeightMapping
 
 BACKBONE_FIELDS = (
-    "vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim", "dropout", "max_sequence_length",
+    "vocabulary_size",
+    "num_layers",
+    "num_heads",
+    "hidden_dim",
+    "intermediate_dim",
+    "dropout",
+    "max_sequence_length",
 )
 DECODER_VARIABLES = {
     "_self_attention_layer_norm/vars/0": "self_attention_layer_norm/gamma",
@@ -69,7 +75,8 @@ def import_keras_hub(folder):
     config = {field: entry["config"][field] for field in BACKBONE_FIELDS}
     tokenizer_dir = os.path.join(folder, "assets", "tokenizer")
     tokenizer = gpt2_tokenizer_from_files(
-        os.path.join(tokenizer_dir, "vocabulary.json"), os.path.join(tokenizer_dir, "merges.txt"),
+        os.path.join(tokenizer_dir, "vocabulary.json"),
+        os.path.join(tokenizer_dir, "merges.txt"),
         config["vocabulary_size"],
     )
     with h5py.File(weights_path, "r") as weights:

@@ -21,9 +21,7 @@ def gpt2_tokenizer_from_files(vocabulary_path, merges_path, vocabulary_size):
     else:
         return None
     if tokenizer.vocabulary_size() != vocabulary_size:
-        raise ValueError(
-            f"The tokenizer has {tokenizer.vocabulary_size()} tokens but the model {vocabulary_size}."
-        )
+        raise ValueError(f"The tokenizer has {tokenizer.vocabulary_size()} tokens but the model {vocabulary_size}.")
     return tokenizer
 
 

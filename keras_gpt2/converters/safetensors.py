@@ -42,7 +42,11 @@ def read_safetensors(path):
             raise ValueError(f"{path}: the header is not valid JSON ({error}).") from None
     header.pop("__metadata__", None)
     data_start = 8 + header_size
-    data = np.memmap(path, dtype=np.uint8, mode="r", offset=data_start, shape=(size - data_start,)) if size > data_start else np.zeros(0, np.uint8)
+    data = (
+        np.memmap(path, dtype=np.uint8, mode="r", offset=data_start, shape=(size - data_start,))
+        if size > data_start
+        else np.zeros(0, np.uint8)
+    )
     tensors = {}
     for name, entry in header.items():
         dtype = _numpy_dtype(entry.get("dtype"), path, name)

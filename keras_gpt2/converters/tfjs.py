@@ -268,9 +268,7 @@ def import_tfjs(model_json_path):
     model_json, weights = read_artifact(model_json_path)
     topology = model_json.get("modelTopology") or {}
     if topology.get("class_name") not in TOPOLOGY_CLASSES:
-        raise ValueError(
-            f"modelTopology class {topology.get('class_name')!r} is not one of {TOPOLOGY_CLASSES}."
-        )
+        raise ValueError(f"modelTopology class {topology.get('class_name')!r} is not one of {TOPOLOGY_CLASSES}.")
     config = topology.get("config") or {}
     backbone_config = config["backbone"]["config"] if topology["class_name"] == "GPT2CausalLM" else config
     missing = [f for f in BACKBONE_FIELDS[:-1] if f not in backbone_config]
@@ -289,7 +287,9 @@ def import_tfjs(model_json_path):
             special_tokens_in_strings=tokenizer_settings.get("special_tokens_in_strings", False),
             pad_value=tokenizer_settings.get("pad_value", 0),
         )
-        preprocessor_config = {k: settings[k] for k in ("sequence_length", "add_start_token", "add_end_token") if k in settings}
+        preprocessor_config = {
+            k: settings[k] for k in ("sequence_length", "add_start_token", "add_end_token") if k in settings
+        }
     return build_causal_lm(
         {f: backbone_config[f] for f in BACKBONE_FIELDS if f in backbone_config},
         tfjs_weight_table,

@@ -34,7 +34,11 @@ def write_demo(folder):
 class IsolatedRequestHandler(http.server.SimpleHTTPRequestHandler):
     """Static files with cross-origin isolation (wasm threads need it), quiet logs."""
 
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm", ".js": "text/javascript"}
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".js": "text/javascript",
+    }
 
     def end_headers(self):
         self.send_header("Cross-Origin-Opener-Policy", "same-origin")

@@ -52,9 +52,7 @@ class CachedMultiHeadAttention(keras.layers.Layer):
         self.key_dim = key_dim
         self.dropout = dropout
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.output_kernel_initializer = keras.initializers.get(
-            output_kernel_initializer or kernel_initializer
-        )
+        self.output_kernel_initializer = keras.initializers.get(output_kernel_initializer or kernel_initializer)
         self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
 
     def build(self, inputs_shape):
@@ -120,9 +118,7 @@ class CachedMultiHeadAttention(keras.layers.Layer):
                 "key_dim": self.key_dim,
                 "dropout": self.dropout,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "output_kernel_initializer": keras.initializers.serialize(
-                    self.output_kernel_initializer
-                ),
+                "output_kernel_initializer": keras.initializers.serialize(self.output_kernel_initializer),
             }
         )
         return config

@@ -69,17 +69,13 @@ class TransformerDecoder(keras.layers.Layer):
         self.dropout = dropout
         self.layer_norm_epsilon = layer_norm_epsilon
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.residual_kernel_initializer = keras.initializers.get(
-            residual_kernel_initializer or kernel_initializer
-        )
+        self.residual_kernel_initializer = keras.initializers.get(residual_kernel_initializer or kernel_initializer)
         self.normalize_first = normalize_first
 
     def build(self, inputs_shape):
         hidden_dim = inputs_shape[-1]
         if hidden_dim % self.num_heads:
-            raise ValueError(
-                f"hidden_dim ({hidden_dim}) must be divisible by num_heads ({self.num_heads})."
-            )
+            raise ValueError(f"hidden_dim ({hidden_dim}) must be divisible by num_heads ({self.num_heads}).")
         policy = self.dtype_policy
         self.self_attention_layer_norm = keras.layers.LayerNormalization(
             epsilon=self.layer_norm_epsilon, name="self_attention_layer_norm", dtype=policy
@@ -172,9 +168,7 @@ class TransformerDecoder(keras.layers.Layer):
                 "dropout": self.dropout,
                 "layer_norm_epsilon": self.layer_norm_epsilon,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "residual_kernel_initializer": keras.initializers.serialize(
-                    self.residual_kernel_initializer
-                ),
+                "residual_kernel_initializer": keras.initializers.serialize(self.residual_kernel_initializer),
                 "normalize_first": self.normalize_first,
             }
         )

@@ -81,9 +81,7 @@ class GPT2Backbone(keras.Model):
             )
             for i in range(num_layers)
         ]
-        layer_norm = keras.layers.LayerNormalization(
-            epsilon=layer_norm_epsilon, name="layer_norm", dtype=dtype
-        )
+        layer_norm = keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="layer_norm", dtype=dtype)
 
         # === Functional Model ===
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")

@@ -157,9 +157,7 @@ class GPT2CausalLM(keras.Model):
 
     def _compiled(self, key, function, sampler):
         if key not in self._generate_functions:
-            self._generate_functions[key] = compile_function(
-                function, self.variables, sampler.variables
-            )
+            self._generate_functions[key] = compile_function(function, self.variables, sampler.variables)
         return self._generate_functions[key]
 
     def _generate_function(self, sampler, stop_token_ids):
@@ -204,9 +202,7 @@ class GPT2CausalLM(keras.Model):
         if max_length is None:
             max_length = token_ids.shape[1] if token_ids is not None else self.preprocessor.sequence_length
         if max_length > limit:
-            raise ValueError(
-                f"`max_length` {max_length} is beyond this model's max_sequence_length ({limit})."
-            )
+            raise ValueError(f"`max_length` {max_length} is beyond this model's max_sequence_length ({limit}).")
         if int(lengths.min()) < 1:
             raise ValueError("Every prompt needs at least one token (the start token counts).")
         if int(lengths.max()) > max_length:
@@ -348,7 +344,9 @@ class GPT2CausalLM(keras.Model):
             batch = {k: v[start : start + batch_size] for k, v in x.items()}
             logits = self(batch, training=False)
             log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-            chosen = ops.take_along_axis(log_probs, labels[start : start + batch_size, :, None].astype("int32"), axis=-1)
+            chosen = ops.take_along_axis(
+                log_probs, labels[start : start + batch_size, :, None].astype("int32"), axis=-1
+            )
             chosen = keras.ops.convert_to_numpy(chosen)[..., 0] * weights[start : start + batch_size]
             log_likelihood[start : start + batch_size] = chosen.sum(axis=-1)
         num_tokens = np.asarray(weights).sum(axis=-1)
@@ -392,4 +390,3 @@ class GPT2CausalLM(keras.Model):
     def save_to_preset(self, preset):
         """Writes backbone, weights, tokenizer assets, preprocessor and task config, atomically."""
         preset_io.save_preset(preset, self.backbone, preprocessor=self.preprocessor, task=self)
-

@@ -28,8 +28,7 @@ class GPT2CausalLMPreprocessor(GPT2Preprocessor):
     def call(self, x, y=None, sample_weight=None, sequence_length=None):
         if y is not None or sample_weight is not None:
             raise ValueError(
-                "GPT2CausalLMPreprocessor makes its own labels from the text; "
-                "pass only `x` (raw strings)."
+                "GPT2CausalLMPreprocessor makes its own labels from the text; pass only `x` (raw strings)."
             )
         token_ids, padding_mask = self._pack_any(x, (sequence_length or self.sequence_length) + 1)
         x = {"token_ids": token_ids[..., :-1], "padding_mask": padding_mask[..., :-1]}
@@ -37,9 +36,7 @@ class GPT2CausalLMPreprocessor(GPT2Preprocessor):
 
     def generate_preprocess(self, x, sequence_length=None):
         """Prompts to `{"token_ids", "padding_mask"}` with a start token and no end token."""
-        token_ids, padding_mask = self._pack_any(
-            x, sequence_length or self.sequence_length, add_end_token=False
-        )
+        token_ids, padding_mask = self._pack_any(x, sequence_length or self.sequence_length, add_end_token=False)
         return {"token_ids": token_ids, "padding_mask": padding_mask}
 
     def generate_postprocess(self, x):

@@ -2,15 +2,15 @@
 
 import keras
 
+from keras_gpt2.preprocessing.preprocessing_layer import PreprocessingLayer
 from keras_gpt2.preprocessing.start_end_packer import StartEndPacker
-from keras_gpt2.tokenizers.gpt2_tokenizer import GPT2Tokenizer
 from keras_gpt2.utils.tensor_utils import is_symbolic_tf_tensor
 from keras_gpt2.utils.tensor_utils import map_strings_in_graph
 from keras_gpt2.utils.tensor_utils import to_python_strings
 
 
 @keras.saving.register_keras_serializable(package="keras_gpt2")
-class GPT2Preprocessor(keras.layers.Layer):
+class GPT2Preprocessor(PreprocessingLayer):
     """Tokenizes, adds `<|endoftext|>` at start and end, pads to a fixed length.
 
     Works on a string, a list of strings, numpy or eager string tensors, and
@@ -24,6 +24,7 @@ class GPT2Preprocessor(keras.layers.Layer):
 
     Examples:
     >>> from keras_gpt2.assets import gpt2_vocabulary_path, gpt2_merges_path
+    >>> from keras_gpt2.tokenizers.gpt2_tokenizer import GPT2Tokenizer
     >>> tokenizer = GPT2Tokenizer(gpt2_vocabulary_path(), gpt2_merges_path())
     >>> preprocessor = GPT2Preprocessor(tokenizer, sequence_length=5)
     >>> x = preprocessor(["Hello world"])
@@ -41,11 +42,7 @@ class GPT2Preprocessor(keras.layers.Layer):
         add_end_token=True,
         **kwargs,
     ):
-        kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
-        self.built = True  # No weights: nothing to build.
         self.tokenizer = tokenizer
         self.sequence_length = sequence_length
         self.add_start_token = add_start_token
@@ -78,9 +75,7 @@ class GPT2Preprocessor(keras.layers.Layer):
         if is_symbolic_tf_tensor(x):
             import tensorflow as tf
 
-            token_ids, padding_mask = map_strings_in_graph(
-                pack, x, [tf.int32, tf.bool], sequence_length
-            )
+            token_ids, padding_mask = map_strings_in_graph(pack, x, [tf.int32, tf.bool], sequence_length)
             return token_ids, padding_mask
         strings, batched = to_python_strings(x)
         token_ids, padding_mask = pack(strings)

@@ -39,9 +39,7 @@ class StartEndPacker:
         end = [self.end_value] if add_end_value and self.end_value is not None else []
         room = self.sequence_length - len(start) - len(end)
         if room < 0:
-            raise ValueError(
-                f"`sequence_length` {self.sequence_length} is too short for the start/end tokens."
-            )
+            raise ValueError(f"`sequence_length` {self.sequence_length} is too short for the start/end tokens.")
         token_ids = np.full((len(sequences), self.sequence_length), self.pad_value, "int32")
         padding_mask = np.zeros((len(sequences), self.sequence_length), bool)
         for row, sequence in enumerate(sequences):

@@ -58,9 +58,7 @@ class BeamSampler(Sampler):
             step = ops.log_softmax(self.temper(logits), axis=-1)  # (B * beams, V)
             # Forced rows (still inside the prompt, or finished) may only take one token, at no cost.
             forced_token = ops.where(mask[:, index], prompt[:, index], prompt[:, index - 1])
-            one_token = ops.where(
-                ops.arange(vocabulary_size)[None, :] == forced_token[:, None], 0.0, -1e9
-            )
+            one_token = ops.where(ops.arange(vocabulary_size)[None, :] == forced_token[:, None], 0.0, -1e9)
             forced = ops.logical_or(mask[:, index], finished(prompt))
             step = ops.where(forced[:, None], one_token, step)
             scores = ops.reshape(log_probs[:, None] + step, [batch_size, beams * vocabulary_size])

@@ -82,9 +82,7 @@ class Sampler:
             prompt, cache = self.step(next, prompt, cache, index, mask, uniform[index])
             return prompt, cache, index + 1
 
-        prompt, _, _ = ops.while_loop(
-            cond, body, (prompt, cache, index), maximum_iterations=max_length - index
-        )
+        prompt, _, _ = ops.while_loop(cond, body, (prompt, cache, index), maximum_iterations=max_length - index)
         return prompt
 
     def step(self, next, prompt, cache, index, mask, uniform):

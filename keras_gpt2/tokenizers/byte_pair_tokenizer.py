@@ -6,6 +6,7 @@ import os
 import keras
 import numpy as np
 
+from keras_gpt2.preprocessing.preprocessing_layer import PreprocessingLayer
 from keras_gpt2.utils.tensor_utils import decode_string_tensor
 from keras_gpt2.utils.tensor_utils import is_symbolic_tf_tensor
 from keras_gpt2.utils.tensor_utils import map_strings_in_graph
@@ -23,9 +24,7 @@ def bytes_to_unicode():
     are shifted to code points from 256 up. That is why a space shows as `Ġ`.
     """
     printable = (
-        list(range(ord("!"), ord("~") + 1))
-        + list(range(ord("¡"), ord("¬") + 1))
-        + list(range(ord("®"), ord("ÿ") + 1))
+        list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
     )
     code_points = printable[:]
     shift = 0
@@ -68,7 +67,7 @@ def load_merges(merges):
 
 
 @keras.saving.register_keras_serializable(package="keras_gpt2")
-class BytePairTokenizer(keras.layers.Layer):
+class BytePairTokenizer(PreprocessingLayer):
     """Byte-level BPE tokenizer with GPT-2's exact pre-tokenization.
 
     Text is split with GPT-2's pattern (`'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+|
@@ -106,11 +105,7 @@ class BytePairTokenizer(keras.layers.Layer):
         pad_value=0,
         **kwargs,
     ):
-        kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
-        self.built = True  # No weights: nothing to build.
         self.sequence_length = sequence_length
         self.add_prefix_space = add_prefix_space
         self.unsplittable_tokens = list(unsplittable_tokens or [])
@@ -143,14 +138,10 @@ class BytePairTokenizer(keras.layers.Layer):
                 fuse_unk=False,
             )
         )
-        engine.pre_tokenizer = pre_tokenizers.ByteLevel(
-            add_prefix_space=self.add_prefix_space, use_regex=True
-        )
+        engine.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=self.add_prefix_space, use_regex=True)
         engine.decoder = decoders.ByteLevel()
         if self.unsplittable_tokens:
-            engine.add_special_tokens(
-                [AddedToken(t, special=True, normalized=False) for t in self.unsplittable_tokens]
-            )
+            engine.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in self.unsplittable_tokens])
         self._engine = engine
         self._id_to_token = {i: t for t, i in self.vocabulary.items()}
         byte_symbols = set(bytes_to_unicode().values())
@@ -183,8 +174,7 @@ class BytePairTokenizer(keras.layers.Layer):
     def _check_ready(self):
         if self._engine is None:
             raise ValueError(
-                "This tokenizer has no vocabulary yet: pass `vocabulary` and `merges`, "
-                "or load it from a preset."
+                "This tokenizer has no vocabulary yet: pass `vocabulary` and `merges`, or load it from a preset."
             )
 
     # === Tokenize ===
@@ -264,9 +254,7 @@ class BytePairTokenizer(keras.layers.Layer):
             row = [int(i) for i in row]
             bad = [i for i in row if i < 0 or i >= len(self.vocabulary)]
             if bad:
-                raise ValueError(
-                    f"Id {bad[0]} is outside the vocabulary (size {len(self.vocabulary)})."
-                )
+                raise ValueError(f"Id {bad[0]} is outside the vocabulary (size {len(self.vocabulary)}).")
             texts.append(self._engine.decode(row, skip_special_tokens=False))
         return texts if batched else texts[0]
 
@@ -289,9 +277,7 @@ class BytePairTokenizer(keras.layers.Layer):
 
     def load_assets(self, dir_path):
         """Reads the files written by `save_assets`."""
-        self.set_vocabulary_and_merges(
-            os.path.join(dir_path, VOCABULARY_FILE), os.path.join(dir_path, MERGES_FILE)
-        )
+        self.set_vocabulary_and_merges(os.path.join(dir_path, VOCABULARY_FILE), os.path.join(dir_path, MERGES_FILE))
 
     def get_config(self):
         config = super().get_config()
@@ -304,4 +290,3 @@ class BytePairTokenizer(keras.layers.Layer):
             }
         )
         return config
-

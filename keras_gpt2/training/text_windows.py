@@ -48,9 +48,7 @@ def make_windows(token_ids, sequence_length, stride=None):
     stride = stride or sequence_length
     count = max(0, (len(token_ids) - sequence_length - 1) // stride + 1)
     if count == 0:
-        raise ValueError(
-            f"Only {len(token_ids)} tokens: not enough for one window of {sequence_length + 1}."
-        )
+        raise ValueError(f"Only {len(token_ids)} tokens: not enough for one window of {sequence_length + 1}.")
     starts = np.arange(count) * stride
     index = starts[:, None] + np.arange(sequence_length + 1)[None, :]
     windows = token_ids[index]

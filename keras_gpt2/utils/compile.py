@@ -45,9 +45,7 @@ def _jax_compile(function, variables, state_variables):
     compiled = jax.jit(stateless)
 
     def run(*args):
-        outputs, new_state = compiled(
-            [v.value for v in variables], [v.value for v in state_variables], *args
-        )
+        outputs, new_state = compiled([v.value for v in variables], [v.value for v in state_variables], *args)
         for variable, value in zip(state_variables, new_state):
             variable.assign(value)
         return outputs

@@ -25,9 +25,7 @@ def to_python_strings(inputs):
         inputs = inputs.numpy()
     if isinstance(inputs, np.ndarray):
         if inputs.ndim > 1:
-            raise ValueError(
-                f"Expected a scalar or a 1-D batch of strings, got an array of shape {inputs.shape}."
-            )
+            raise ValueError(f"Expected a scalar or a 1-D batch of strings, got an array of shape {inputs.shape}.")
         if inputs.ndim == 0:
             inputs = inputs.item()
         else:
@@ -40,13 +38,9 @@ def to_python_strings(inputs):
             try:
                 item = item.decode("utf-8")
             except UnicodeDecodeError as error:
-                raise ValueError(
-                    f"Input {index} is not valid UTF-8 ({error.reason} at byte {error.start})."
-                ) from None
+                raise ValueError(f"Input {index} is not valid UTF-8 ({error.reason} at byte {error.start}).") from None
         if not isinstance(item, str):
-            raise TypeError(
-                f"Expected text (str or UTF-8 bytes), got {type(item).__name__} at input {index}."
-            )
+            raise TypeError(f"Expected text (str or UTF-8 bytes), got {type(item).__name__} at input {index}.")
         strings.append(item)
     return strings, batched
 
