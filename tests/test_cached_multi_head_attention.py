@@ -10,7 +10,7 @@ def test_matches_keras_multi_head_attention_with_same_weights():
     inputs = np.random.default_rng(0).normal(size=(2, 5, 12)).astype("float32")
     ours = CachedMultiHeadAttention(num_heads=3, key_dim=4)
     reference = keras.layers.MultiHeadAttention(num_heads=3, key_dim=4)
-    mask = np.asarray(causal_attention_mask(5, 5))
+    mask = keras.ops.convert_to_numpy(causal_attention_mask(5, 5))
     ours(inputs)
     reference(inputs, inputs, attention_mask=mask)
     for mine, theirs in zip(
@@ -20,9 +20,10 @@ def test_matches_keras_multi_head_attention_with_same_weights():
         for a, b in zip(mine.weights, theirs.weights):
             a.assign(np.random.default_rng(a.shape[0]).normal(size=a.shape))
             b.assign(a.numpy())
+    batch_mask = np.repeat(mask, 2, axis=0)
     np.testing.assert_allclose(
-        ours(inputs, attention_mask=np.repeat(mask, 2, axis=0)),
-        reference(inputs, inputs, attention_mask=np.repeat(mask, 2, axis=0)),
+        keras.ops.convert_to_numpy(ours(inputs, attention_mask=batch_mask)),
+        keras.ops.convert_to_numpy(reference(inputs, inputs, attention_mask=batch_mask)),
         atol=1e-5,
     )
 
@@ -30,7 +31,7 @@ def test_matches_keras_multi_head_attention_with_same_weights():
 def test_cached_steps_equal_one_full_pass():
     layer = CachedMultiHeadAttention(num_heads=2, key_dim=3)
     inputs = np.random.default_rng(1).normal(size=(1, 4, 6)).astype("float32")
-    full = np.asarray(layer(inputs, attention_mask=causal_attention_mask(4, 4)))
+    full = keras.ops.convert_to_numpy(layer(inputs, attention_mask=causal_attention_mask(4, 4)))
     cache = (np.zeros((1, 4, 2, 3), "float32"), np.zeros((1, 4, 2, 3), "float32"))
     for index in range(4):
         step, cache = layer(
@@ -39,7 +40,7 @@ def test_cached_steps_equal_one_full_pass():
             cache=cache,
             cache_update_index=index,
         )
-        np.testing.assert_allclose(np.asarray(step)[:, 0], full[:, index], atol=1e-5)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(step)[:, 0], full[:, index], atol=1e-5)
 
 
 def test_serialization(tmp_path):

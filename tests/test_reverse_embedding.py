@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 
 from keras_gpt2.layers.reverse_embedding import ReverseEmbedding
@@ -7,7 +8,7 @@ from tests.helpers import run_serialization_test
 def test_reverse_is_matmul_with_the_same_matrix():
     layer = ReverseEmbedding(input_dim=11, output_dim=4, embeddings_initializer="random_normal")
     hidden = np.random.default_rng(0).normal(size=(2, 3, 4)).astype("float32")
-    logits = np.asarray(layer(hidden, reverse=True))
+    logits = keras.ops.convert_to_numpy(layer(hidden, reverse=True))
     np.testing.assert_allclose(logits, hidden @ layer.embeddings.numpy().T, rtol=1e-5, atol=1e-6)
     assert len(layer.weights) == 1
 

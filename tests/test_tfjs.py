@@ -58,7 +58,7 @@ def exported(model, tmp_path_factory):
 
 
 def weights_of(model):
-    return {w.path: np.asarray(w.numpy()) for w in model.backbone.weights}
+    return {w.path: keras.ops.convert_to_numpy(w) for w in model.backbone.weights}
 
 
 def test_model_json_follows_the_tfjs_layers_format(exported, model):

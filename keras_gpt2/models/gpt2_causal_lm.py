@@ -223,7 +223,7 @@ class GPT2CausalLM(keras.Model):
         token_ids = np.asarray(keras.ops.convert_to_numpy(token_ids))
         generated = ~prompt_mask
         if stop_token_ids is not None:
-            stops = np.asarray(any_equal(token_ids, stop_token_ids, generated))
+            stops = keras.ops.convert_to_numpy(any_equal(token_ids, stop_token_ids, generated))
             after_stop = np.cumsum(stops, axis=-1) > 0
             generated &= ~after_stop
         padding_mask = generated if strip_prompt else (prompt_mask | generated)
