@@ -3,6 +3,7 @@
 import filecmp
 import json
 import os
+import shutil
 import subprocess
 
 import numpy as np
@@ -86,4 +87,20 @@ def test_demo_page_generates_and_streams_in_chromium(gpt2_tokenizer, tmp_path):
     assert result["output"].startswith("To be, or not to be")
     assert len(result["output"]) > len("To be, or not to be")
     assert "tokens/s" in result["status"]
+    assert os.path.getsize(screenshot) > 10_000
+
+
+@pytest.mark.browser
+def test_shipped_model_demo_works_offline_in_chromium(tmp_path):
+    from keras_gpt2.assets import shipped_preset_path
+
+    folder = tmp_path / "web"
+    shutil.copytree(shipped_preset_path("shakespeare-tfjs"), folder)
+    write_demo(folder)
+    os.makedirs(ARTIFACTS_DIR, exist_ok=True)
+    screenshot = os.path.join(ARTIFACTS_DIR, "shipped_model_demo.png")
+    result = run_demo(folder, screenshot, "KING.")
+    assert result["errors"] == [] and result["output"].startswith("KING.")
+    words = result["output"].split()
+    assert len(words) > 5
     assert os.path.getsize(screenshot) > 10_000
