@@ -226,3 +226,14 @@ def test_generation_limits_are_clear_errors(causal_lm):
         from keras_gpt2.samplers.top_k_sampler import TopKSampler
 
         causal_lm.generate("Hello", sampler=TopKSampler(k=60000))
+
+
+def test_score_cuts_long_sequences_into_windows_predicting_each_token_once():
+    model = GPT2CausalLM(tiny_backbone(vocabulary_size=97, max_sequence_length=8))
+    ids = np.random.default_rng(3).integers(0, 97, size=20)
+    whole = model.score({"token_ids": ids[None], "padding_mask": np.ones((1, 20))})
+    assert whole["num_tokens"].tolist() == [19]
+    windows = [ids[start : start + 8] for start in range(0, 19, 7)]
+    parts = [model.score({"token_ids": w[None], "padding_mask": np.ones((1, len(w)))}) for w in windows]
+    assert sum(int(p["num_tokens"][0]) for p in parts) == 19
+    assert whole["log_likelihood"][0] == pytest.approx(sum(p["log_likelihood"][0] for p in parts), rel=1e-5)

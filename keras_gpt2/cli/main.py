@@ -100,18 +100,8 @@ def _score(args):
 
     from keras_gpt2.training.text_windows import read_documents
 
-    model = _load_model(args)
-    tokenizer = model.preprocessor.tokenizer
-    window = model.backbone.max_sequence_length
-    total_log_likelihood, total_tokens = 0.0, 0
-    for path, text in zip(args.files, read_documents(args.files)):
-        ids = [tokenizer.end_token_id, *tokenizer(text), tokenizer.end_token_id]
-        # Non-overlapping windows, each starting with the token the last one ended on.
-        for start in range(0, len(ids) - 1, window - 1):
-            chunk = ids[start : start + window]
-            result = model.score({"token_ids": [chunk], "padding_mask": [[True] * len(chunk)]})
-            total_log_likelihood += float(result["log_likelihood"][0])
-            total_tokens += int(result["num_tokens"][0])
+    result = _load_model(args).score(read_documents(args.files))
+    total_log_likelihood, total_tokens = result["log_likelihood"].sum(), result["num_tokens"].sum()
     print(f"tokens: {total_tokens}")
     print(f"cross-entropy: {-total_log_likelihood / total_tokens:.4f} nats/token")
     print(f"perplexity: {math.exp(-total_log_likelihood / total_tokens):.2f}")

@@ -320,36 +320,44 @@ class GPT2CausalLM(keras.Model):
         Returns a dict of numpy arrays, one entry per sequence:
         `log_likelihood` (natural log, summed over predicted tokens),
         `num_tokens`, and `perplexity` (`exp(-log_likelihood / num_tokens)`).
-        With a preprocessor, the first token (`<|endoftext|>`) is given and
-        every following token, the end token included, is predicted.
+        Text is scored as `<|endoftext|>` + text + `<|endoftext|>`: the first
+        token is given and every later one, the end token included, is
+        predicted. Sequences longer than the context are cut into windows
+        that each begin with the last token of the one before, so every
+        token is predicted exactly once.
         """
         if isinstance(inputs, dict):
             token_ids = np.atleast_2d(keras.ops.convert_to_numpy(inputs["token_ids"]))
             mask = np.atleast_2d(keras.ops.convert_to_numpy(inputs["padding_mask"])).astype(bool)
-            x = {"token_ids": token_ids[:, :-1], "padding_mask": mask[:, :-1]}
-            labels, weights = token_ids[:, 1:], mask[:, 1:]
+            sequences = [list(row[keep]) for row, keep in zip(token_ids, mask)]
         else:
             if self.preprocessor is None:
                 raise ValueError("Scoring text needs a preprocessor.")
             strings, _ = to_python_strings(inputs)
-            longest = max(len(ids) for ids in self.preprocessor.tokenizer(strings)) + 1
-            if longest > self.backbone.max_sequence_length:
-                raise ValueError(
-                    f"A text has {longest} tokens; score at most {self.backbone.max_sequence_length} "
-                    "at a time (split long texts into windows)."
-                )
-            x, labels, weights = self.preprocessor(strings, sequence_length=longest)
-        log_likelihood = np.zeros(len(labels))
-        for start in range(0, len(labels), batch_size):
-            batch = {k: v[start : start + batch_size] for k, v in x.items()}
-            logits = self(batch, training=False)
-            log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-            chosen = ops.take_along_axis(
-                log_probs, labels[start : start + batch_size, :, None].astype("int32"), axis=-1
-            )
-            chosen = keras.ops.convert_to_numpy(chosen)[..., 0] * weights[start : start + batch_size]
-            log_likelihood[start : start + batch_size] = chosen.sum(axis=-1)
-        num_tokens = np.asarray(weights).sum(axis=-1)
+            tokenizer = self.preprocessor.tokenizer
+            sequences = [[tokenizer.start_token_id, *ids, tokenizer.end_token_id] for ids in tokenizer(strings)]
+        window = self.backbone.max_sequence_length
+        pieces = [
+            (index, ids[start : start + window])
+            for index, ids in enumerate(sequences)
+            for start in range(0, max(len(ids) - 1, 1), window - 1)
+        ]
+        log_likelihood = np.zeros(len(sequences))
+        num_tokens = np.zeros(len(sequences), "int64")
+        for first in range(0, len(pieces), batch_size):
+            batch = pieces[first : first + batch_size]
+            width = max(len(ids) for _, ids in batch)
+            token_ids = np.zeros((len(batch), width), "int32")
+            mask = np.zeros((len(batch), width), bool)
+            for row, (_, ids) in enumerate(batch):
+                token_ids[row, : len(ids)], mask[row, : len(ids)] = ids, True
+            logits = self({"token_ids": token_ids, "padding_mask": mask}, training=False)
+            log_probs = keras.ops.convert_to_numpy(ops.log_softmax(ops.cast(logits, "float32"), axis=-1))
+            chosen = np.take_along_axis(log_probs[:, :-1], token_ids[:, 1:, None], axis=-1)[..., 0]
+            weights = mask[:, 1:]
+            for row, (index, _) in enumerate(batch):
+                log_likelihood[index] += float((chosen[row] * weights[row]).sum())
+                num_tokens[index] += int(weights[row].sum())
         return {
             "log_likelihood": log_likelihood,
             "num_tokens": num_tokens,
