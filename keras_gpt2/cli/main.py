@@ -39,6 +39,18 @@ def _native_stderr_silenced():
         os.close(devnull)
 
 
+def _prefer_jax_for_generation(command):
+    """`generate` runs on JAX when it is installed and no backend was chosen.
+
+    JAX decodes about 1.7x faster than TensorFlow here (benchmarks/generate.py).
+    Setting KERAS_BACKEND always wins.
+    """
+    import importlib.util
+
+    if command == "generate" and "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("jax") is not None:
+        os.environ["KERAS_BACKEND"] = "jax"
+
+
 def _import_backend():
     """Imports Keras (and so its backend) quietly, once, before a command needs it."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -396,6 +408,7 @@ def main(argv=None):
         return 0
     try:
         if args.command not in ("serve-demo", "tokenize"):
+            _prefer_jax_for_generation(args.command)
             _import_backend()
         args.run(args)
     except (CommandError, ValueError, FileNotFoundError) as error:
