@@ -137,6 +137,36 @@ class GPT2Backbone(keras.Model):
             config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
         return cls(**config)
 
+    @staticmethod
+    def get_layout_map(device_mesh, model_parallel_dim_name="model", data_parallel_dim_name="batch"):
+        """A `keras.distribution.LayoutMap` that shards GPT-2's weights on the model axis.
+
+        Embeddings are split along the vocabulary/positions, attention
+        kernels along the heads, MLP kernels along the intermediate width
+        (column- then row-parallel), as in Megatron-LM. Use it with
+        `keras.distribution.ModelParallel` (JAX backend).
+
+        Examples:
+        >>> import keras
+        >>> mesh = keras.distribution.DeviceMesh((1, 1), ["batch", "model"], keras.distribution.list_devices()[:1])
+        >>> layout_map = GPT2Backbone.get_layout_map(mesh)
+        >>> layout_map["token_embedding/embeddings"].axes
+        ('model', None)
+        """
+        model, data = model_parallel_dim_name, data_parallel_dim_name
+        if model not in device_mesh.axis_names or data not in device_mesh.axis_names:
+            raise ValueError(f"The device mesh needs axes {data!r} and {model!r}; it has {device_mesh.axis_names}.")
+        layout_map = keras.distribution.LayoutMap(device_mesh)
+        layout_map["token_embedding/embeddings"] = (model, None)
+        layout_map["position_embedding/embeddings"] = (model, None)
+        layout_map[r"transformer_layer_\d+/self_attention/(query|key|value)/kernel"] = (None, model, None)
+        layout_map[r"transformer_layer_\d+/self_attention/(query|key|value)/bias"] = (model, None)
+        layout_map[r"transformer_layer_\d+/self_attention/attention_output/kernel"] = (model, None, None)
+        layout_map[r"transformer_layer_\d+/feedforward_intermediate_dense/kernel"] = (None, model)
+        layout_map[r"transformer_layer_\d+/feedforward_intermediate_dense/bias"] = (model,)
+        layout_map[r"transformer_layer_\d+/feedforward_output_dense/kernel"] = (model, None)
+        return layout_map
+
     @classmethod
     def from_preset(cls, preset, **kwargs):
         """Loads the backbone of a preset directory (see `save_to_preset`)."""
