@@ -12,7 +12,13 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage();
   await page.goto(`${url}?backend=${backend}`);
-  await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('Ready'), null, { timeout: 600000 });
+  const errors = [];
+  page.on('crash', () => { console.error('the page crashed (out of memory?)'); process.exit(1); });
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  await page.waitForFunction(() => /^(Ready|Could not)/.test(document.getElementById('status').textContent), null, { timeout: 600000 });
+  const status = await page.textContent('#status');
+  if (!status.startsWith('Ready')) throw new Error(`${status} ${errors.join(' | ')}`);
   const result = await page.evaluate(async ([cached, uncached]) => {
     const { loadGPT2CausalLM, GreedySampler, tf } = await import('./keras_gpt2/index.js');
     const model = await loadGPT2CausalLM('model.json');

@@ -68,7 +68,7 @@ def assign_from_table(backbone, table, read_tensor, progress=None):
     if missing:
         raise ValueError(f"The table leaves these weights unset: {sorted(missing)}.")
     for variable, piece in pending:
-        variable.assign(piece.astype(variable.dtype))
+        variable.assign(piece.astype(variable.dtype, copy=False))
 
 
 def export_with_table(backbone, table):
