@@ -33,3 +33,23 @@ def copy_weights_by_path(source, target):
     assert sorted(target_weights) == sorted(w.path for w in source.weights)
     for weight in source.weights:
         target_weights[weight.path].assign(keras.ops.convert_to_numpy(weight))
+
+
+def save_tiny_preset(tokenizer, folder, max_sequence_length):
+    """A one-layer, hidden-16 GPT-2 with the real vocabulary, saved as a preset; returns the folder."""
+    from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+    from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
+
+    backbone = GPT2Backbone(
+        vocabulary_size=50257,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        dropout=0.0,
+        max_sequence_length=max_sequence_length,
+    )
+    preprocessor = GPT2CausalLMPreprocessor(tokenizer, sequence_length=max_sequence_length)
+    GPT2CausalLM(backbone, preprocessor).save_to_preset(folder)
+    return folder

@@ -6,26 +6,14 @@ import sys
 import pytest
 
 from keras_gpt2.cli.main import main
-from keras_gpt2.models.gpt2_backbone import GPT2Backbone
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
-from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 from keras_gpt2.version import __version__
+from tests.helpers import save_tiny_preset
 
 
 @pytest.fixture(scope="module")
 def preset(gpt2_tokenizer, tmp_path_factory):
-    backbone = GPT2Backbone(
-        vocabulary_size=50257,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        dropout=0.0,
-        max_sequence_length=48,
-    )
-    folder = tmp_path_factory.mktemp("cli") / "preset"
-    GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=48)).save_to_preset(folder)
-    return folder
+    return save_tiny_preset(gpt2_tokenizer, tmp_path_factory.mktemp("cli") / "preset", 48)
 
 
 def run_cli(*args, stdin=None):

@@ -7,26 +7,13 @@ import sys
 
 import pytest
 
-from keras_gpt2.models.gpt2_backbone import GPT2Backbone
-from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
-from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 from tests.conftest import REPO_DIR
+from tests.helpers import save_tiny_preset
 
 
 @pytest.fixture(scope="module")
 def tiny_preset(gpt2_tokenizer, tmp_path_factory):
-    backbone = GPT2Backbone(
-        vocabulary_size=50257,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        dropout=0.0,
-        max_sequence_length=128,
-    )
-    folder = tmp_path_factory.mktemp("examples") / "tiny"
-    GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=128)).save_to_preset(folder)
-    return str(folder)
+    return str(save_tiny_preset(gpt2_tokenizer, tmp_path_factory.mktemp("examples") / "tiny", 128))
 
 
 def run_example(name, *args, cwd=REPO_DIR):

@@ -12,16 +12,8 @@ import os
 from keras_gpt2.converters.loading import build_causal_lm
 from keras_gpt2.converters.loading import gpt2_tokenizer_from_files
 from keras_gpt2.converters.weight_table import WeightMapping
+from keras_gpt2.models.gpt2_backbone import TFJS_CONFIG_FIELDS
 
-BACKBONE_FIELDS = (
-    "vocabulary_size",
-    "num_layers",
-    "num_heads",
-    "hidden_dim",
-    "intermediate_dim",
-    "dropout",
-    "max_sequence_length",
-)
 DECODER_VARIABLES = {
     "_self_attention_layer_norm/vars/0": "self_attention_layer_norm/gamma",
     "_self_attention_layer_norm/vars/1": "self_attention_layer_norm/beta",
@@ -72,7 +64,7 @@ def import_keras_hub(folder):
         entry = json.load(file)
     if entry.get("class_name") != "GPT2Backbone":
         raise ValueError(f"{config_path} describes a {entry.get('class_name')!r}, not a keras-hub GPT2Backbone.")
-    config = {field: entry["config"][field] for field in BACKBONE_FIELDS}
+    config = {field: entry["config"][field] for field in TFJS_CONFIG_FIELDS}
     tokenizer_dir = os.path.join(folder, "assets", "tokenizer")
     tokenizer = gpt2_tokenizer_from_files(
         os.path.join(tokenizer_dir, "vocabulary.json"),

@@ -28,6 +28,7 @@ import numpy as np
 from keras_gpt2.converters.loading import build_causal_lm
 from keras_gpt2.converters.weight_table import WeightMapping
 from keras_gpt2.converters.weight_table import backbone_variables
+from keras_gpt2.models.gpt2_backbone import TFJS_CONFIG_FIELDS
 from keras_gpt2.tokenizers.byte_pair_tokenizer import MERGES_FILE
 from keras_gpt2.tokenizers.byte_pair_tokenizer import VOCABULARY_FILE
 from keras_gpt2.utils.atomic import atomic_directory
@@ -39,16 +40,7 @@ QUANTIZATIONS = ("float16", "uint16", "uint8")
 MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024
 MAX_WEIGHT_ELEMENTS = 2**31 - 1
 TOPOLOGY_CLASSES = ("GPT2CausalLM", "GPT2Backbone")
-BACKBONE_FIELDS = (
-    "vocabulary_size",
-    "num_layers",
-    "num_heads",
-    "hidden_dim",
-    "intermediate_dim",
-    "dropout",
-    "max_sequence_length",
-    "layer_norm_epsilon",
-)
+BACKBONE_FIELDS = (*TFJS_CONFIG_FIELDS, "layer_norm_epsilon")
 
 
 # === Weight codec ===

@@ -9,6 +9,17 @@ from keras_gpt2.layers.reverse_embedding import ReverseEmbedding
 from keras_gpt2.layers.transformer_decoder import TransformerDecoder
 from keras_gpt2.utils import preset_io
 
+# The config fields TF.js and keras-hub use for GPT-2 (ours adds `layer_norm_epsilon`).
+TFJS_CONFIG_FIELDS = (
+    "vocabulary_size",
+    "num_layers",
+    "num_heads",
+    "hidden_dim",
+    "intermediate_dim",
+    "dropout",
+    "max_sequence_length",
+)
+
 
 @keras.saving.register_keras_serializable(package="keras_gpt2")
 class GPT2Backbone(keras.Model):
