@@ -25,10 +25,34 @@ async function fetchChecked(url, as) {
   return as === 'json' ? response.json() : response.text();
 }
 
+/**
+ * Fetches model.json and its shards, then builds the model with tf.loadLayersModel.
+ * The shards are fetched here, not by TF.js's HTTP loader: in Chromium 156 that loader
+ * never resolved for a 60-shard (GPT-2 small) artifact, while plain fetch() takes a second.
+ */
+async function loadArtifacts(absolute) {
+  const modelJson = await fetchChecked(absolute.href, 'json');
+  const weightSpecs = [];
+  const buffers = [];
+  for (const group of modelJson.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    const urls = group.paths.map((path) => {
+      if (path.includes('/') || path.includes('..')) throw new Error(`Shard ${path} must sit next to model.json.`);
+      return new URL(path, absolute).href;
+    });
+    buffers.push(...await Promise.all(urls.map((url) => fetch(url).then((response) => {
+      if (!response.ok) throw new Error(`Could not load ${url}: HTTP ${response.status}`);
+      return response.arrayBuffer();
+    }))));
+  }
+  const weightData = tf.io.concatenateArrayBuffers(buffers);
+  return tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData, format: modelJson.format });
+}
+
 /** Loads model.json + shards with tf.loadLayersModel, and the tokenizer files beside them. */
 export async function loadGPT2CausalLM(modelUrl) {
   const absolute = new URL(modelUrl, globalThis.location?.href);
-  const model = await tf.loadLayersModel(absolute.href);
+  const model = await tf.loadLayersModel(await loadArtifacts(absolute));
   if (!(model instanceof GPT2CausalLM)) throw new Error(`${modelUrl} holds a ${model.getClassName()}, not a GPT2CausalLM.`);
   const tokenizerConfig = model.config.preprocessor?.config?.tokenizer?.config;
   if (tokenizerConfig) {
