@@ -29,8 +29,12 @@ def tiny_backbone(vocabulary_size=50257, max_sequence_length=32, dropout=0.0):
 
 @pytest.fixture
 def causal_lm(gpt2_tokenizer):
+    backbone = tiny_backbone()
+    rng = np.random.default_rng(0)
+    for weight in backbone.weights:  # Seeded, wide weights: reproducible, well-separated logits (no greedy ties).
+        weight.assign(rng.normal(0, 0.3 if "embedding" in weight.path else 0.15, weight.shape))
     preprocessor = GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=16)
-    return GPT2CausalLM(tiny_backbone(), preprocessor)
+    return GPT2CausalLM(backbone, preprocessor)
 
 
 def test_logits_match_hugging_face():
@@ -57,6 +61,8 @@ def test_cached_passes_equal_full_forward_pass():
 
 
 def test_fit_on_raw_strings_lowers_the_loss(causal_lm):
+    keras.utils.set_random_seed(0)
+    causal_lm = GPT2CausalLM(tiny_backbone(), causal_lm.preprocessor)  # GPT-2 initialisation
     causal_lm.compile(optimizer=keras.optimizers.Adam(1e-2))
     texts = [TEXT[i : i + 60] for i in range(0, len(TEXT) - 60, 10)]
     history = causal_lm.fit(texts, batch_size=4, epochs=5, verbose=0)
@@ -195,22 +201,19 @@ def test_seeded_sampling_is_reproducible(causal_lm):
     assert first == second
 
 
-def test_beam_search_scores_at_least_greedy(causal_lm):
+def test_beam_search_with_one_beam_is_greedy_and_keeps_the_prompt(causal_lm):
+    # (That a wider beam finds what greedy misses is shown on a fixed distribution in
+    # test_beam_sampler.py: on a model, beam >= greedy is not guaranteed.)
     from keras_gpt2.samplers.beam_sampler import BeamSampler
 
+    prompt = {"token_ids": np.array([[50256, *causal_lm.preprocessor.tokenizer("Hello there")]])}
     kwargs = dict(max_length=10, stop_token_ids=None)
-    greedy = causal_lm.generate(["Hello there"], sampler="greedy", **kwargs)
-    assert causal_lm.generate(["Hello there"], sampler=BeamSampler(num_beams=1), **kwargs) == greedy
-    beam = causal_lm.generate(["Hello there"], sampler=BeamSampler(num_beams=4), **kwargs)
-    tokenizer = causal_lm.preprocessor.tokenizer
-
-    def log_likelihood(text):
-        ids = [50256] + tokenizer(text)
-        return causal_lm.score({"token_ids": np.array([ids]), "padding_mask": np.ones((1, len(ids)))})[
-            "log_likelihood"
-        ][0]
-
-    assert log_likelihood(beam[0]) >= log_likelihood(greedy[0]) - 1e-4
+    greedy = causal_lm.generate(prompt, sampler="greedy", **kwargs)["token_ids"]
+    one_beam = causal_lm.generate(prompt, sampler=BeamSampler(num_beams=1), **kwargs)["token_ids"]
+    np.testing.assert_array_equal(one_beam, greedy)
+    beams = causal_lm.generate(prompt, sampler=BeamSampler(num_beams=4), **kwargs)["token_ids"]
+    assert beams.shape == greedy.shape
+    np.testing.assert_array_equal(beams[:, :3], prompt["token_ids"])
 
 
 def test_generation_limits_are_clear_errors(causal_lm):
