@@ -1,18 +1,26 @@
 """Generation speed and memory: keras-gpt2 against keras-hub and Hugging Face, in one run.
 
-GPT-2 small (124M parameters, random weights), greedy decoding. For each
-implementation, in its own process (so peak memory is its own):
+GPT-2 small (124M parameters, random weights), greedy decoding. First, one
+random checkpoint per implementation is written to a temporary folder (each
+in its own process). Then each implementation, in its own process (so peak
+memory is its own), loads its checkpoint the way a user would and measures:
 
 - ms per new token at batch 1 (prompt 8 tokens, 64 new tokens, after warm-up;
   total generate time / 64, so the prompt pass is included),
 - first-call latency (compilation included),
 - tokens/s at batch 8 and 32,
-- peak resident memory after the batch-1 runs.
+- peak resident memory of the whole process after the batch-1 runs
+  (loading the checkpoint included).
+
+On JAX, ours runs twice: with an empty compilation cache ("ours"), then in a
+new process that finds the programs in that cache ("ours, cached"), as the
+`keras-gpt2` command does from its second run on. `--dtypes` adds rows for
+ours under other dtype policies (e.g. bfloat16, mixed_bfloat16).
 
 Prints a table, then one JSON line with every figure and our ratios.
 
     python benchmarks/generate.py                      # default backend
-    python benchmarks/generate.py --backend jax
+    python benchmarks/generate.py --backend jax --dtypes float32,bfloat16,mixed_bfloat16
     python benchmarks/generate.py --only ours --quantize int8
 """
 
@@ -23,6 +31,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 PROMPT_LENGTH = 8
@@ -64,13 +73,22 @@ def measure(generate):
     return result
 
 
-def ours(quantize):
-    import numpy as np
-
+def save_ours(folder):
     from keras_gpt2.models.gpt2_backbone import GPT2Backbone
     from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 
-    model = GPT2CausalLM(GPT2Backbone(**GPT2_SMALL, dropout=0.0))
+    GPT2CausalLM(GPT2Backbone(**GPT2_SMALL, dropout=0.0)).save_to_preset(folder)
+
+
+def ours(folder, quantize=None, dtype=None):
+    import numpy as np
+
+    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+    from keras_gpt2.utils.compile import enable_compilation_cache
+
+    if os.environ.get("BENCHMARK_COMPILATION_CACHE"):
+        enable_compilation_cache(os.environ["BENCHMARK_COMPILATION_CACHE"])
+    model = GPT2CausalLM.from_preset(folder, dtype=dtype)
     if quantize:
         model.quantize(quantize)
     model.compile(sampler="greedy")
@@ -82,11 +100,17 @@ def ours(quantize):
     return generate
 
 
-def keras_hub():
+def save_keras_hub(folder):
+    import keras_hub
+
+    keras_hub.models.GPT2Backbone(**GPT2_SMALL, dropout=0.0, max_sequence_length=1024).save_to_preset(folder)
+
+
+def keras_hub(folder):
     import keras_hub
     import numpy as np
 
-    backbone = keras_hub.models.GPT2Backbone(**GPT2_SMALL, dropout=0.0, max_sequence_length=1024)
+    backbone = keras_hub.models.GPT2Backbone.from_preset(folder)
     model = keras_hub.models.GPT2CausalLM(backbone, preprocessor=None)
     model.compile(sampler="greedy")
     total = PROMPT_LENGTH + NEW_TOKENS
@@ -101,12 +125,18 @@ def keras_hub():
     return generate
 
 
-def hugging_face():
+def save_hugging_face(folder):
+    import transformers
+
+    transformers.GPT2LMHeadModel(transformers.GPT2Config()).save_pretrained(folder)
+
+
+def hugging_face(folder):
     import torch
     import transformers
 
     torch.set_num_threads(os.cpu_count())
-    model = transformers.GPT2LMHeadModel(transformers.GPT2Config()).eval()
+    model = transformers.GPT2LMHeadModel.from_pretrained(folder).eval()
 
     def generate(token_ids):
         with torch.no_grad():
@@ -123,41 +153,74 @@ def hugging_face():
     return generate
 
 
-IMPLEMENTATIONS = {"ours": ours, "keras_hub": keras_hub, "transformers": hugging_face}
+IMPLEMENTATIONS = {
+    "ours": (save_ours, ours),
+    "keras_hub": (save_keras_hub, keras_hub),
+    "transformers": (save_hugging_face, hugging_face),
+}
 
 
-def worker(name, quantize):
+def run_child(label, arguments, env):
+    run = subprocess.run([sys.executable, __file__, *arguments], env=env, capture_output=True, text=True)
+    lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
+    if run.returncode or not lines:
+        print(run.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"{label} failed")
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def child(args):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    generate = ours(quantize) if name == "ours" else IMPLEMENTATIONS[name]()
-    print("RESULT " + json.dumps(measure(generate)), flush=True)
+    save, load = IMPLEMENTATIONS[args.implementation]
+    if args.save:
+        save(args.folder)
+        print("RESULT {}", flush=True)
+        return
+    options = {"quantize": args.quantize, "dtype": args.dtype} if args.implementation == "ours" else {}
+    print("RESULT " + json.dumps(measure(load(args.folder, **options))), flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", default=None, help="Keras backend for ours and keras-hub")
     parser.add_argument("--only", default=",".join(IMPLEMENTATIONS), help="comma-separated implementations")
+    parser.add_argument("--dtypes", default="float32", help="comma-separated dtype policies for ours")
     parser.add_argument("--quantize", default=None, choices=[None, "int8"], help="quantize ours")
-    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--implementation", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--save", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dtype", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        return worker(args.worker, args.quantize)
+    if args.implementation:
+        return child(args)
 
     env = dict(os.environ)
     if args.backend:
         env["KERAS_BACKEND"] = args.backend
     backend = env.get("KERAS_BACKEND", "tensorflow")
+    names = args.only.split(",")
     results = {}
-    for name in args.only.split(","):
-        command = [sys.executable, __file__, "--worker", name]
-        if args.quantize and name == "ours":
-            command += ["--quantize", args.quantize]
-        print(f"running {name} ({backend if name != 'transformers' else 'torch'}) ...", file=sys.stderr, flush=True)
-        run = subprocess.run(command, env=env, capture_output=True, text=True)
-        lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
-        if run.returncode or not lines:
-            print(run.stderr[-3000:], file=sys.stderr)
-            raise SystemExit(f"{name} failed")
-        results[name] = json.loads(lines[-1][len("RESULT ") :])
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in names:
+            print(f"writing a random {name} checkpoint ...", file=sys.stderr, flush=True)
+            folder = os.path.join(scratch, name)
+            run_child(name, ["--implementation", name, "--folder", folder, "--save"], env)
+        for name in names:
+            runs = [(name, [], {})]
+            if name == "ours":
+                runs = []
+                for dtype in args.dtypes.split(","):
+                    label = "ours" if dtype == "float32" else f"ours[{dtype}]"
+                    cache = {"BENCHMARK_COMPILATION_CACHE": os.path.join(scratch, f"cache-{dtype}")}
+                    options = ["--dtype", dtype] + (["--quantize", args.quantize] if args.quantize else [])
+                    runs.append((label, options, cache))
+                    if backend == "jax" and dtype == "float32":
+                        runs.append(("ours, cached", options, cache))
+            for label, options, extra_env in runs:
+                engine = "torch" if name == "transformers" else backend
+                print(f"running {label} ({engine}) ...", file=sys.stderr, flush=True)
+                command = ["--implementation", name, "--folder", os.path.join(scratch, name), *options]
+                results[label] = run_child(label, command, {**env, **extra_env})
 
     columns = [
         "ms_per_token_b1",
@@ -168,19 +231,25 @@ def main():
         "peak_rss_gb",
     ]
     print(f"GPT-2 small, greedy, prompt {PROMPT_LENGTH}, {NEW_TOKENS} new tokens, Keras backend {backend}")
-    print(f"{'implementation':<14}" + "".join(f"{c:>18}" for c in columns))
+    print(f"{'implementation':<22}" + "".join(f"{c:>18}" for c in columns))
     for name, figures in results.items():
-        print(f"{name:<14}" + "".join(f"{figures[c]:>18.2f}" for c in columns))
+        print(f"{name:<22}" + "".join(f"{figures[c]:>18.2f}" for c in columns))
     summary = {"backend": backend, "quantize": args.quantize, "results": results}
     if "ours" in results:
         mine = results["ours"]
+        warm_call_s = mine["ms_per_token_b1"] * NEW_TOKENS / 1000
         summary["ratios"] = {
-            "first_call_over_warm_call": mine["first_call_s"] / (mine["ms_per_token_b1"] * NEW_TOKENS / 1000),
+            "first_call_over_warm_call": mine["first_call_s"] / warm_call_s,
             "b32_over_b1_throughput": mine["tokens_per_s_b32"] / mine["tokens_per_s_b1"],
+            **(
+                {"cached_first_call_over_warm_call": results["ours, cached"]["first_call_s"] / warm_call_s}
+                if "ours, cached" in results
+                else {}
+            ),
             **{
                 f"speedup_vs_{name}": results[name]["ms_per_token_b1"] / mine["ms_per_token_b1"]
                 for name in results
-                if name != "ours"
+                if not name.startswith("ours")
             },
         }
     print(json.dumps(summary))

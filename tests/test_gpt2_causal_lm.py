@@ -101,6 +101,16 @@ def test_save_and_load_give_identical_outputs(causal_lm, tmp_path):
     assert restored.generate("Hello", max_length=10) == causal_lm.generate("Hello", max_length=10)
 
 
+def test_preset_loads_in_another_dtype(causal_lm, tmp_path):
+    causal_lm.save_to_preset(tmp_path / "preset")
+    restored = GPT2CausalLM.from_preset(tmp_path / "preset", dtype="bfloat16")
+    assert {weight.dtype for weight in restored.backbone.weights} == {"bfloat16"}
+    embedding = keras.ops.convert_to_numpy(keras.ops.cast(restored.backbone.token_embedding.embeddings, "float32"))
+    expected = keras.ops.convert_to_numpy(causal_lm.backbone.token_embedding.embeddings)
+    np.testing.assert_allclose(embedding, expected, rtol=1e-2, atol=1e-3)
+    assert restored.generate("Hello", max_length=10, sampler="greedy").startswith("Hello")
+
+
 def test_preset_loading_builds_only_known_classes(causal_lm, tmp_path):
     causal_lm.save_to_preset(tmp_path / "preset")
     config = tmp_path / "preset" / "config.json"
@@ -142,13 +152,14 @@ def test_score_gives_per_text_log_likelihood(causal_lm):
 # === Generation ===
 
 
-def test_greedy_generation_equals_hugging_face():
+@pytest.mark.parametrize("prompt_length", [1, 4, 5])  # the prefill pass reads 1, 4 and 8 columns
+def test_greedy_generation_equals_hugging_face(prompt_length):
     import torch
 
     backbone = tiny_backbone(vocabulary_size=211)
     hf_model = hugging_face_twin(backbone)
     model = GPT2CausalLM(backbone)
-    prompt = np.array([[5, 17, 3, 99]], "int32")
+    prompt = np.array([[5, 17, 3, 99, 42][:prompt_length]], "int32")
     with torch.no_grad():
         expected = hf_model.generate(
             torch.tensor(prompt, dtype=torch.long),
@@ -157,7 +168,7 @@ def test_greedy_generation_equals_hugging_face():
             eos_token_id=None,
             pad_token_id=0,
         ).numpy()
-    output = model.generate({"token_ids": prompt}, max_length=24, sampler="greedy", stop_token_ids=None)
+    output = model.generate({"token_ids": prompt}, max_length=prompt_length + 20, sampler="greedy", stop_token_ids=None)
     np.testing.assert_array_equal(output["token_ids"], expected)
     assert output["padding_mask"].all()
 

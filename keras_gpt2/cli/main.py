@@ -92,7 +92,11 @@ def _sampler(args):
 
 
 def _generate(args):
+    from keras_gpt2.utils.compile import enable_compilation_cache
+
     prompt = args.prompt if args.prompt is not None else sys.stdin.read()
+    default_cache = os.path.join(os.path.expanduser("~"), ".cache", "keras-gpt2", "jax")
+    enable_compilation_cache(os.environ.get("KERAS_GPT2_CACHE") or default_cache)
     model = _load_model(args)
     sampler = _sampler(args)
     limits = {"max_new_tokens": args.max_new_tokens} if args.max_length is None else {"max_length": args.max_length}

@@ -130,10 +130,14 @@ class GPT2CausalLM(keras.Model):
         logits = backbone.token_embedding(hidden_states, reverse=True)
         return logits, hidden_states, tuple(updated)
 
-    def _prefill(self, token_ids):
-        """Fills a fresh cache with one pass over the whole (padded) sequence."""
-        batch_size, max_length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
-        _, _, cache = self.call_with_cache(token_ids, self.init_cache(batch_size, max_length), 0)
+    def _prefill(self, prefix_ids, max_length):
+        """A cache for `max_length` positions, filled in one pass over `prefix_ids`.
+
+        The prefix must cover every position before the shortest prompt's end;
+        positions it fills beyond that (padding, or the rest of longer
+        prompts) are written again by the decoding steps before they are read.
+        """
+        _, _, cache = self.call_with_cache(prefix_ids, self.init_cache(ops.shape(prefix_ids)[0], max_length), 0)
         return cache
 
     def _next(self, prompt, cache, index):
@@ -161,11 +165,23 @@ class GPT2CausalLM(keras.Model):
         return self._generate_functions[key]
 
     def _generate_function(self, sampler, stop_token_ids):
-        def generate_tokens(token_ids, padding_mask):
+        def generate_tokens(token_ids, padding_mask, prefix_ids):
             index = ops.min(ops.sum(ops.cast(padding_mask, "int32"), axis=-1))
-            return sampler(self._next, token_ids, self._prefill(token_ids), index, padding_mask, stop_token_ids)
+            cache = self._prefill(prefix_ids, ops.shape(token_ids)[1])
+            return sampler(self._next, token_ids, cache, index, padding_mask, stop_token_ids)
 
         return self._compiled(("generate", sampler, stop_token_ids), generate_tokens, sampler)
+
+    @staticmethod
+    def _prefix(token_ids, padding_mask):
+        """The first columns of `token_ids` that the prefill pass reads.
+
+        Enough to hold the shortest prompt, rounded up to a power of two so
+        that prompts of many lengths share a few compiled programs.
+        """
+        shortest = int(padding_mask.sum(axis=-1).min())
+        width = min(1 << max(shortest - 1, 0).bit_length(), token_ids.shape[1])
+        return ops.convert_to_tensor(token_ids[:, :width])
 
     def _resolve_stop_token_ids(self, stop_token_ids):
         if stop_token_ids == "auto":
@@ -261,7 +277,11 @@ class GPT2CausalLM(keras.Model):
         stop_token_ids = self._resolve_stop_token_ids(stop_token_ids)
         token_ids, prompt_mask, batched = self._prepare_prompts(inputs, max_length, max_new_tokens)
         generate_tokens = self._generate_function(sampler, stop_token_ids)
-        output = generate_tokens(ops.convert_to_tensor(token_ids), ops.convert_to_tensor(prompt_mask))
+        output = generate_tokens(
+            ops.convert_to_tensor(token_ids),
+            ops.convert_to_tensor(prompt_mask),
+            self._prefix(token_ids, prompt_mask),
+        )
         token_ids, padding_mask = self._finish(output, prompt_mask, stop_token_ids, strip_prompt)
         result = {"token_ids": token_ids, "padding_mask": padding_mask}
         if isinstance(inputs, dict):
@@ -285,7 +305,11 @@ class GPT2CausalLM(keras.Model):
         sampler = self._get_sampler(sampler)
         stop_token_ids = self._resolve_stop_token_ids(stop_token_ids) or ()
         token_ids, prompt_mask, _ = self._prepare_prompts([prompt], max_length, max_new_tokens)
-        prefill = self._compiled(("prefill",), self._prefill, sampler)
+
+        def prefill_for(prefix_ids, token_ids):
+            return self._prefill(prefix_ids, ops.shape(token_ids)[1])
+
+        prefill = self._compiled(("prefill",), prefill_for, sampler)
 
         def decode_step(token_ids, cache, index, mask):
             uniform = sampler.draw_uniform((ops.shape(token_ids)[0],))
@@ -295,7 +319,7 @@ class GPT2CausalLM(keras.Model):
         length = int(prompt_mask.sum())
         mask = ops.convert_to_tensor(prompt_mask)
         tokens = ops.convert_to_tensor(token_ids)
-        cache = prefill(tokens)
+        cache = prefill(self._prefix(token_ids, prompt_mask), tokens)
         new_ids, emitted = [], ""
         tokenizer = self.preprocessor.tokenizer
         for index in range(length, token_ids.shape[1]):
@@ -391,9 +415,14 @@ class GPT2CausalLM(keras.Model):
         return model
 
     @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Loads backbone, preprocessor (if saved) and sampler from a preset directory."""
-        return preset_io.load_task(preset, load_weights=load_weights, **kwargs)
+    def from_preset(cls, preset, load_weights=True, dtype=None, **kwargs):
+        """Loads backbone, preprocessor (if saved) and sampler from a preset directory.
+
+        `dtype` is the backbone's dtype policy, e.g. "bfloat16" to halve the
+        weights' memory. On JAX the weights are read straight into the model
+        (no random initial weights are made first).
+        """
+        return preset_io.load_task(preset, load_weights=load_weights, dtype=dtype, **kwargs)
 
     def save_to_preset(self, preset):
         """Writes backbone, weights, tokenizer assets, preprocessor and task config, atomically."""

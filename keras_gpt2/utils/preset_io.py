@@ -18,6 +18,7 @@ import json
 import os
 
 from keras_gpt2.utils.atomic import atomic_directory
+from keras_gpt2.utils.deferred_weights import build_then_load
 from keras_gpt2.version import __version__
 
 CONFIG_FILE = "config.json"
@@ -102,13 +103,15 @@ def save_preset(preset, backbone, tokenizer=None, preprocessor=None, task=None):
 
 def load_backbone(preset, load_weights=True, **overrides):
     """The backbone of a preset, with its weights unless `load_weights=False`."""
-    backbone = _build(_read_json(preset, CONFIG_FILE), CONFIG_FILE, **overrides)
-    if load_weights:
-        path = os.path.join(os.fspath(preset), WEIGHTS_FILE)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"Preset {preset} has no {WEIGHTS_FILE}.")
-        backbone.load_weights(path)
-    return backbone
+    entry = _read_json(preset, CONFIG_FILE)
+    if not load_weights:
+        return _build(entry, CONFIG_FILE, **overrides)
+    path = os.path.join(os.fspath(preset), WEIGHTS_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Preset {preset} has no {WEIGHTS_FILE}.")
+    return build_then_load(
+        lambda: _build(entry, CONFIG_FILE, **overrides), lambda backbone: backbone.load_weights(path)
+    )
 
 
 def load_tokenizer(preset, **overrides):
@@ -128,14 +131,18 @@ def load_preprocessor(preset, **overrides):
     )
 
 
-def load_task(preset, load_weights=True, **overrides):
-    """The task of a preset (backbone, and preprocessor when the preset has one)."""
+def load_task(preset, load_weights=True, dtype=None, **overrides):
+    """The task of a preset (backbone, and preprocessor when the preset has one).
+
+    `dtype` (a dtype policy such as "bfloat16") applies to the backbone.
+    """
     entry = _read_json(preset, TASK_FILE) if has_file(preset, TASK_FILE) else {"class_name": "GPT2CausalLM"}
     preprocessor = load_preprocessor(preset) if has_file(preset, PREPROCESSOR_FILE) else None
+    backbone_overrides = {} if dtype is None else {"dtype": dtype}
     return _build(
         entry,
         TASK_FILE,
-        backbone=load_backbone(preset, load_weights=load_weights),
+        backbone=load_backbone(preset, load_weights=load_weights, **backbone_overrides),
         preprocessor=preprocessor,
         **overrides,
     )
