@@ -1,9 +1,14 @@
+import ctypes
+import os
+import sys
+
 import keras
 import numpy as np
 import pytest
 
 from keras_gpt2.utils.compile import compile_function
 from keras_gpt2.utils.deferred_weights import build_then_load
+from keras_gpt2.utils.deferred_weights import release_freed_memory
 
 
 class CountingInitializer(keras.initializers.Initializer):
@@ -63,3 +68,26 @@ def test_a_failed_load_raises():
         build_then_load(dense_model, fail)
     # Nothing of the failed model is left for Keras to initialize later.
     build_then_load(dense_model, load_ones)
+
+
+def resident_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc")
+def test_freed_heap_memory_goes_back_to_the_system():
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    block = 64 * 1024  # below the mmap threshold: from the heap
+    blocks = [libc.malloc(block) for _ in range(2000)]  # 128 MB
+    for address in blocks:
+        ctypes.memset(address, 1, block)
+    above = libc.malloc(block)  # holds the heap's top, so free() alone cannot shrink it
+    for address in blocks:
+        libc.free(address)
+    before = resident_bytes()
+    release_freed_memory()
+    assert resident_bytes() < before - 64 * 2**20
+    libc.free(above)
