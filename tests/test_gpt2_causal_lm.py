@@ -101,6 +101,24 @@ def test_save_and_load_give_identical_outputs(causal_lm, tmp_path):
     assert restored.generate("Hello", max_length=10) == causal_lm.generate("Hello", max_length=10)
 
 
+def test_mixed_bfloat16_trains_and_generates(gpt2_tokenizer):
+    backbone = GPT2Backbone(
+        vocabulary_size=50257,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        max_sequence_length=32,
+        dtype="mixed_bfloat16",
+    )
+    model = GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=16))
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), sampler="greedy")
+    history = model.fit([TEXT] * 4, epochs=3, batch_size=4, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert {weight.dtype for weight in backbone.weights} == {"float32"}
+    assert model.generate("Shall I", max_length=12).startswith("Shall I")
+
+
 def test_preset_loads_in_another_dtype(causal_lm, tmp_path):
     causal_lm.save_to_preset(tmp_path / "preset")
     restored = GPT2CausalLM.from_preset(tmp_path / "preset", dtype="bfloat16")
