@@ -15,7 +15,7 @@ TEXT = (
 )
 
 
-def tiny_backbone(vocabulary_size=50257, max_sequence_length=32, dropout=0.0):
+def tiny_backbone(vocabulary_size=50257, max_sequence_length=32, dropout=0.0, dtype=None):
     return GPT2Backbone(
         vocabulary_size=vocabulary_size,
         num_layers=2,
@@ -24,6 +24,7 @@ def tiny_backbone(vocabulary_size=50257, max_sequence_length=32, dropout=0.0):
         intermediate_dim=32,
         dropout=dropout,
         max_sequence_length=max_sequence_length,
+        dtype=dtype,
     )
 
 
@@ -102,15 +103,7 @@ def test_save_and_load_give_identical_outputs(causal_lm, tmp_path):
 
 
 def test_mixed_bfloat16_trains_and_generates(gpt2_tokenizer):
-    backbone = GPT2Backbone(
-        vocabulary_size=50257,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        max_sequence_length=32,
-        dtype="mixed_bfloat16",
-    )
+    backbone = tiny_backbone(dtype="mixed_bfloat16")
     model = GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=16))
     model.compile(optimizer=keras.optimizers.Adam(1e-2), sampler="greedy")
     history = model.fit([TEXT] * 4, epochs=3, batch_size=4, verbose=0)

@@ -130,14 +130,15 @@ class GPT2CausalLM(keras.Model):
         logits = backbone.token_embedding(hidden_states, reverse=True)
         return logits, hidden_states, tuple(updated)
 
-    def _prefill(self, prefix_ids, max_length):
-        """A cache for `max_length` positions, filled in one pass over `prefix_ids`.
+    def _prefill(self, prefix_ids, token_ids):
+        """A cache as long as `token_ids`, filled in one pass over `prefix_ids`.
 
         The prefix must cover every position before the shortest prompt's end;
         positions it fills beyond that (padding, or the rest of longer
         prompts) are written again by the decoding steps before they are read.
         """
-        _, _, cache = self.call_with_cache(prefix_ids, self.init_cache(ops.shape(prefix_ids)[0], max_length), 0)
+        cache = self.init_cache(ops.shape(prefix_ids)[0], ops.shape(token_ids)[1])
+        _, _, cache = self.call_with_cache(prefix_ids, cache, 0)
         return cache
 
     def _next(self, prompt, cache, index):
@@ -167,7 +168,7 @@ class GPT2CausalLM(keras.Model):
     def _generate_function(self, sampler, stop_token_ids):
         def generate_tokens(token_ids, padding_mask, prefix_ids):
             index = ops.min(ops.sum(ops.cast(padding_mask, "int32"), axis=-1))
-            cache = self._prefill(prefix_ids, ops.shape(token_ids)[1])
+            cache = self._prefill(prefix_ids, token_ids)
             return sampler(self._next, token_ids, cache, index, padding_mask, stop_token_ids)
 
         return self._compiled(("generate", sampler, stop_token_ids), generate_tokens, sampler)
@@ -305,11 +306,7 @@ class GPT2CausalLM(keras.Model):
         sampler = self._get_sampler(sampler)
         stop_token_ids = self._resolve_stop_token_ids(stop_token_ids) or ()
         token_ids, prompt_mask, _ = self._prepare_prompts([prompt], max_length, max_new_tokens)
-
-        def prefill_for(prefix_ids, token_ids):
-            return self._prefill(prefix_ids, ops.shape(token_ids)[1])
-
-        prefill = self._compiled(("prefill",), prefill_for, sampler)
+        prefill = self._compiled(("prefill",), self._prefill, sampler)
 
         def decode_step(token_ids, cache, index, mask):
             uniform = sampler.draw_uniform((ops.shape(token_ids)[0],))
