@@ -30,7 +30,7 @@ def main():
     parser.add_argument("--small-config", action="store_true", help="a 2-layer model, for a quick check")
     args = parser.parse_args()
 
-    from keras_gpt2.converters.tfjs import export_tfjs
+    from keras_gpt2.io.tfjs import export_tfjs
     from keras_gpt2.js import make_server
     from keras_gpt2.js import write_demo
     from keras_gpt2.models.gpt2_backbone import GPT2Backbone

@@ -27,7 +27,7 @@ def current_rss_gb():
 def convert(source, target):
     import keras  # noqa: F401  (the backend import is not part of the conversion)
 
-    from keras_gpt2.converters.hugging_face import import_hf
+    from keras_gpt2.io.hugging_face import import_hf
 
     after_imports = current_rss_gb()
     start = time.perf_counter()

@@ -14,7 +14,7 @@ import os
 
 from keras_gpt2 import GPT2CausalLM
 from keras_gpt2.assets import shipped_preset_path
-from keras_gpt2.converters.tfjs import export_tfjs
+from keras_gpt2.io.tfjs import export_tfjs
 from keras_gpt2.js import write_demo
 
 

@@ -9,7 +9,7 @@ preset: generate from it, fine-tune it, export it to the browser.
 
 import argparse
 
-from keras_gpt2.converters.hugging_face import import_hf
+from keras_gpt2.io.hugging_face import import_hf
 
 
 def main():

@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from keras_gpt2.converters import tfjs
+from keras_gpt2.io import tfjs
 from keras_gpt2.js import VENDOR_DIR
 from keras_gpt2.js import write_demo
 from keras_gpt2.models.gpt2_backbone import GPT2Backbone

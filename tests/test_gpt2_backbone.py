@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gpt2.converters.hugging_face import hf_config_from_backbone
-from keras_gpt2.converters.hugging_face import load_hf_backbone_weights
+from keras_gpt2.io.hugging_face import hf_config_from_backbone
+from keras_gpt2.io.hugging_face import load_hf_backbone_weights
 from keras_gpt2.models.gpt2_backbone import GPT2Backbone
 from tests.helpers import copy_weights_by_path
 from tests.helpers import random_token_inputs

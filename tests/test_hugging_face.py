@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from keras_gpt2.cli.main import main
-from keras_gpt2.converters.hugging_face import backbone_config_from_hf
-from keras_gpt2.converters.hugging_face import export_hf
-from keras_gpt2.converters.hugging_face import import_hf
+from keras_gpt2.errors import InvalidCheckpointError
+from keras_gpt2.io.hugging_face import backbone_config_from_hf
+from keras_gpt2.io.hugging_face import export_hf
+from keras_gpt2.io.hugging_face import import_hf
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 
 torch = pytest.importorskip("torch")
@@ -82,9 +83,9 @@ def test_greedy_generation_after_import_equals_hf(tmp_path, gpt2_tokenizer):
 
 
 def test_unsupported_config_is_rejected():
-    with pytest.raises(ValueError, match="activation_function 'relu'"):
+    with pytest.raises(InvalidCheckpointError, match="activation_function: 'relu' is not supported"):
         backbone_config_from_hf({**HF_CONFIGS[0], "activation_function": "relu"})
-    with pytest.raises(ValueError, match="scale_attn_by_inverse_layer_idx"):
+    with pytest.raises(InvalidCheckpointError, match="scale_attn_by_inverse_layer_idx: True is not supported"):
         backbone_config_from_hf({**HF_CONFIGS[0], "scale_attn_by_inverse_layer_idx": True})
 
 
@@ -93,7 +94,7 @@ def test_config_that_does_not_match_the_weights(tmp_path):
     config = json.loads((folder / "config.json").read_text())
     config["n_embd"] = 24
     (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match="transformer.wte.weight.*does not fit"):
+    with pytest.raises(InvalidCheckpointError, match=r"transformer.wte.weight: has shape \(300, 48\), but the config needs \(300, 24\)"):
         import_hf(folder)
 
 

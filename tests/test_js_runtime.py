@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gpt2.converters import tfjs
+from keras_gpt2.io import tfjs
 from keras_gpt2.models.gpt2_backbone import GPT2Backbone
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor

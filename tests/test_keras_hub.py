@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_gpt2.cli.main import main
-from keras_gpt2.converters.keras_hub import import_keras_hub
+from keras_gpt2.io.keras_hub import import_keras_hub
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from tests.helpers import random_token_inputs
 

@@ -1,12 +1,14 @@
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
 
 from keras_gpt2.cli.main import main
-from keras_gpt2.converters.openai import import_openai
-from keras_gpt2.converters.openai import openai_name
+from keras_gpt2.errors import UnsafePathError
+from keras_gpt2.io.openai import import_openai
+from keras_gpt2.io.openai import openai_name
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from tests.test_hugging_face import hf_logits
 from tests.test_hugging_face import our_logits
@@ -64,5 +66,20 @@ def test_missing_files_are_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="hparams.json"):
         import_openai(tmp_path)
     (tmp_path / "hparams.json").write_text('{"n_vocab": 10, "n_ctx": 8, "n_embd": 8, "n_head": 2, "n_layer": 1}')
-    with pytest.raises(FileNotFoundError, match="no TensorFlow checkpoint"):
+    with pytest.raises(FileNotFoundError, match="has no TensorFlow checkpoint"):
         import_openai(tmp_path)
+
+
+@pytest.mark.parametrize("target", ["../elsewhere/model.ckpt", "ABSOLUTE"])
+def test_checkpoint_state_file_cannot_point_outside(tmp_path, target):
+    config = dict(vocab_size=211, n_layer=1, n_head=2, n_embd=16, n_positions=8)
+    torch.manual_seed(0)
+    hf_model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**config)).eval()
+    write_openai_checkpoint(tmp_path / "elsewhere", hf_model, config)
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    shutil.copy(tmp_path / "elsewhere" / "hparams.json", folder)
+    path = str(tmp_path / "elsewhere" / "model.ckpt") if target == "ABSOLUTE" else target
+    (folder / "checkpoint").write_text(f'model_checkpoint_path: "{path}"\n')
+    with pytest.raises(UnsafePathError, match="model_checkpoint_path: .* must be a plain relative file name"):
+        import_openai(folder)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from keras_gpt2.converters.safetensors import read_safetensors
-from keras_gpt2.converters.safetensors import write_safetensors
+from keras_gpt2.io.safetensors import read_safetensors
+from keras_gpt2.io.safetensors import write_safetensors
 
 
 def test_reference_library_reads_what_we_write(tmp_path):

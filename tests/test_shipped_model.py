@@ -7,7 +7,7 @@ import re
 import pytest
 
 from keras_gpt2.assets import shipped_preset_path
-from keras_gpt2.converters import tfjs
+from keras_gpt2.io import tfjs
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from tests.conftest import TESTS_DIR
 

@@ -10,7 +10,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gpt2.converters import tfjs
+from keras_gpt2.errors import InvalidCheckpointError
+from keras_gpt2.errors import KerasGPT2Error
+from keras_gpt2.io import tfjs
 from keras_gpt2.models.gpt2_backbone import GPT2Backbone
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
@@ -223,19 +225,32 @@ def set_first_weight(key, value):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (set_first_path("../evil.bin"), "may not contain '..'"),
-        (set_first_path("/etc/passwd"), "plain relative path"),
+        (set_first_path("../evil.bin"), r"paths\[0\]: '../evil.bin' must be a plain relative file name"),
+        (set_first_path("/etc/passwd"), "must be a plain relative file name"),
+        (set_first_path("%2e%2e/evil.bin"), "must be a plain relative file name"),
         (symlink_outside, "leads outside"),
         (truncate_last_shard, "truncated"),
         (set_first_weight("shape", [50257, 17]), "truncated or the manifest is wrong"),
-        (set_first_weight("dtype", "complex64"), "unknown dtype"),
+        (set_first_weight("dtype", "complex64"), r"weights\[0\].dtype: 'complex64' is not float32"),
         (set_first_weight("shape", [2**40, 2**20]), "more than any GPT-2 needs"),
-        (set_first_weight("shape", [-1, 16]), "invalid shape"),
+        (set_first_weight("shape", [-1, 16]), "negative dimension"),
+        (set_first_weight("quantization", {"dtype": "uint8", "min": 0, "scale": float("nan")}), "not valid JSON"),
+        (set_first_weight("quantization", {"dtype": "uint8", "min": 0, "scale": 1e400}), "not valid JSON"),
+        (set_first_weight("quantization", {"dtype": "uint8", "min": "0", "scale": 1}), "min: must be a number"),
+        (set_first_weight("name", "position_embedding/embeddings"), "is listed twice"),
     ],
 )
 def test_bad_artifacts_are_clear_errors(exported, tmp_path, change, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(KerasGPT2Error, match=message):
         tfjs.import_tfjs(corrupt(exported, tmp_path, change))
+
+
+def test_a_repeated_shard_is_refused(exported, tmp_path):
+    def repeat(model_json, folder):
+        model_json["weightsManifest"][0]["paths"][1] = model_json["weightsManifest"][0]["paths"][0]
+
+    with pytest.raises(InvalidCheckpointError, match="listed twice"):
+        tfjs.import_tfjs(corrupt(exported, tmp_path, repeat))
 
 
 def test_failed_export_leaves_nothing(model, tmp_path):

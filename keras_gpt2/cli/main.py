@@ -189,45 +189,52 @@ def _load_preset_argument(path):
     return GPT2CausalLM.from_preset(path)
 
 
+def _check_destination(destination, source, overwrite):
+    """Refuses a destination that would lose files before any slow loading starts."""
+    from keras_gpt2.io.destination import check_destination
+
+    check_destination(destination, sources=(source,), overwrite=overwrite)
+
+
 def _export_tfjs(args):
-    from keras_gpt2.converters import tfjs
+    from keras_gpt2.io import tfjs
 
-    model = _load_preset_argument(args.preset)
-    tfjs.export_tfjs(model, args.out_dir, quantization=args.quantize, shard_size_mb=args.shard_size_mb)
-    if args.with_demo:
-        from keras_gpt2.js import write_demo
-
-        write_demo(args.out_dir)
+    _check_destination(args.out_dir, args.preset, args.overwrite)
+    tfjs.export_tfjs(
+        _load_preset_argument(args.preset),
+        args.out_dir,
+        quantization=args.quantize,
+        shard_size_mb=args.shard_size_mb,
+        with_demo=args.with_demo,
+        overwrite=args.overwrite,
+        sources=(args.preset,),
+    )
     print(
         f"wrote {args.out_dir}/model.json"
         + (" and the demo page (keras-gpt2 serve-demo to open it)" if args.with_demo else "")
     )
 
 
-def _import_tfjs(args):
-    from keras_gpt2.converters import tfjs
-
-    tfjs.import_tfjs(args.model_json).save_to_preset(args.out_preset)
-    print(f"wrote preset {args.out_preset}")
-
-
-def _convert_into_preset(module, function):
-    """A command that runs `keras_gpt2.converters.<module>.<function>(source)` and saves a preset."""
+def _import_into_preset(module, function):
+    """A command that runs `keras_gpt2.io.<module>.<function>(source)` and saves a preset."""
 
     def run(args):
         import importlib
 
-        importer = getattr(importlib.import_module(f"keras_gpt2.converters.{module}"), function)
-        importer(args.source).save_to_preset(args.out_preset)
+        _check_destination(args.out_preset, args.source, args.overwrite)
+        importer = getattr(importlib.import_module(f"keras_gpt2.io.{module}"), function)
+        model = importer(args.source)
+        model.save_to_preset(args.out_preset, overwrite=args.overwrite, sources=(args.source,))
         print(f"wrote preset {args.out_preset}")
 
     return run
 
 
 def _export_hf(args):
-    from keras_gpt2.converters.hugging_face import export_hf
+    from keras_gpt2.io.hugging_face import export_hf
 
-    export_hf(_load_preset_argument(args.preset), args.out_dir)
+    _check_destination(args.out_dir, args.preset, args.overwrite)
+    export_hf(_load_preset_argument(args.preset), args.out_dir, overwrite=args.overwrite, sources=(args.preset,))
     print(f"wrote {args.out_dir} (transformers.GPT2LMHeadModel.from_pretrained loads it)")
 
 
@@ -236,7 +243,12 @@ def _serve_demo(args):
 
     if not os.path.isfile(os.path.join(args.folder, "index.html")):
         raise CommandError(f"{args.folder} has no index.html; export with --with-demo first")
-    server = make_server(args.folder, "127.0.0.1", args.port)
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"--port {args.port} is not a port number (0-65535)")
+    try:
+        server = make_server(args.folder, "127.0.0.1", args.port)
+    except OSError as error:
+        raise CommandError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror or error}") from None
     print(f"serving {args.folder} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
@@ -257,6 +269,7 @@ def _subcommand(commands, name, help, example, run):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(run=run)
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the Python trace of an error")
     return parser
 
 
@@ -268,6 +281,7 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"keras-gpt2 {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the Python trace of an error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     generate = _subcommand(
@@ -328,7 +342,7 @@ def build_parser():
         _export_tfjs,
     )
     export_tfjs.add_argument("preset", help="preset directory")
-    export_tfjs.add_argument("out_dir", help="folder to write (replaced atomically)")
+    export_tfjs.add_argument("out_dir", help="folder to write: new or empty (see --overwrite)")
     export_tfjs.add_argument("--quantize", choices=["float16", "uint16", "uint8"], default=None)
     export_tfjs.add_argument("--shard-size-mb", type=float, default=4.0)
     export_tfjs.add_argument("--with-demo", action="store_true", help="add index.html, the JS runtime and TF.js")
@@ -338,11 +352,12 @@ def build_parser():
         "import-tfjs",
         "read a TensorFlow.js export back into a preset",
         "keras-gpt2 import-tfjs web/model.json runs/from_web",
-        _import_tfjs,
+        _import_into_preset("tfjs", "import_tfjs"),
     )
-    import_tfjs.add_argument("model_json", help="path to model.json")
-    import_tfjs.add_argument("out_preset", help="preset directory to write")
+    import_tfjs.add_argument("source", help="path to model.json")
+    import_tfjs.add_argument("out_preset", help="preset folder to write: new or empty (see --overwrite)")
 
+    importers = []
     for name, module, function, what, example in (
         (
             "import-hf",
@@ -367,10 +382,11 @@ def build_parser():
         ),
     ):
         command = _subcommand(
-            commands, name, f"convert {what} into a preset", example, _convert_into_preset(module, function)
+            commands, name, f"convert {what} into a preset", example, _import_into_preset(module, function)
         )
         command.add_argument("source", help="checkpoint folder")
-        command.add_argument("out_preset", help="preset directory to write (atomically)")
+        command.add_argument("out_preset", help="preset folder to write: new or empty (see --overwrite)")
+        importers.append(command)
 
     export_hf = _subcommand(
         commands,
@@ -380,7 +396,13 @@ def build_parser():
         _export_hf,
     )
     export_hf.add_argument("preset", help="preset directory")
-    export_hf.add_argument("out_dir", help="folder to write (atomically)")
+    export_hf.add_argument("out_dir", help="folder to write: new or empty (see --overwrite)")
+    for command in (export_tfjs, import_tfjs, export_hf, *importers):
+        command.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="replace the destination if keras-gpt2 wrote it (a folder with other files is never replaced)",
+        )
 
     serve_demo = _subcommand(
         commands,
@@ -404,6 +426,17 @@ def build_parser():
     return parser
 
 
+def _check_text_arguments(args):
+    """Text given on the command line must be valid UTF-8 (Python keeps bad bytes as lone surrogates)."""
+    for name in ("prompt", "text"):
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise CommandError(f"{name}: is not valid UTF-8 (byte {error.start} of the argument)") from None
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -411,17 +444,37 @@ def main(argv=None):
         parser.print_help()
         return 0
     try:
+        _check_text_arguments(args)
         if args.command not in ("serve-demo", "tokenize"):
             _prefer_jax_for_generation(args.command)
             _import_backend()
         args.run(args)
-    except (CommandError, ValueError, FileNotFoundError) as error:
-        print(f"keras-gpt2 {args.command}: error: {error}", file=sys.stderr)
+    except (CommandError, ValueError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as error:
+        if args.debug:
+            raise
+        print(f"keras-gpt2 {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"keras-gpt2 {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug or an input we did not foresee: still one line, the trace on request
+        if args.debug:
+            raise
+        print(
+            f"keras-gpt2 {args.command}: internal error: {type(error).__name__}: {_one_line(error)} "
+            "(rerun with --debug for the trace)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _one_line(error):
+    """The message of `error` on one line (OS errors as `path: reason`)."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    text = " ".join(str(error).split())
+    return text if len(text) <= 1000 else text[:997] + "..."
 
 
 if __name__ == "__main__":

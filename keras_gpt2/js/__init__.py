@@ -9,6 +9,7 @@ import functools
 import http.server
 import os
 import shutil
+import urllib.parse
 
 JS_DIR = os.path.dirname(os.path.abspath(__file__))
 RUNTIME_PARTS = ("index.js", "tf.js", "tokenizers", "layers", "models", "samplers")
@@ -31,14 +32,43 @@ def write_demo(folder):
     shutil.copytree(VENDOR_DIR, os.path.join(folder, "vendor"), ignore=ignore, dirs_exist_ok=True)
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
 class IsolatedRequestHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files with cross-origin isolation (wasm threads need it), quiet logs."""
+    """Regular files under one folder, with cross-origin isolation (wasm threads need it).
+
+    Refused: a Host header that is not a loopback name (so a DNS-rebinding
+    page cannot reach this server), directory listings, and any path that
+    resolves (symbolic links followed) outside the folder or to something
+    other than a regular file. `/` serves `index.html`.
+    """
 
     extensions_map = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm",
         ".js": "text/javascript",
     }
+
+    def send_head(self):
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host.rsplit(":", 1)[0] not in LOOPBACK_HOSTS and host not in LOOPBACK_HOSTS:
+            self.send_error(421, "This server answers only to 127.0.0.1 and localhost")
+            return None
+        path = self.translate_path(self.path)
+        if os.path.isdir(path):
+            path = os.path.join(path, "index.html")
+        root = os.path.realpath(self.directory)
+        real = os.path.realpath(path)
+        if os.path.commonpath([real, root]) != root or not os.path.isfile(real):
+            self.send_error(404, "File not found")
+            return None
+        self.path = "/" + urllib.parse.quote(os.path.relpath(real, root))
+        return super().send_head()
+
+    def list_directory(self, path):
+        self.send_error(404, "File not found")
+        return None
 
     def end_headers(self):
         self.send_header("Cross-Origin-Opener-Policy", "same-origin")

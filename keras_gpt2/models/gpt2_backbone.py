@@ -7,18 +7,7 @@ import keras
 from keras_gpt2.layers.position_embedding import PositionEmbedding
 from keras_gpt2.layers.reverse_embedding import ReverseEmbedding
 from keras_gpt2.layers.transformer_decoder import TransformerDecoder
-from keras_gpt2.utils import preset_io
-
-# The config fields TF.js and keras-hub use for GPT-2 (ours adds `layer_norm_epsilon`).
-TFJS_CONFIG_FIELDS = (
-    "vocabulary_size",
-    "num_layers",
-    "num_heads",
-    "hidden_dim",
-    "intermediate_dim",
-    "dropout",
-    "max_sequence_length",
-)
+from keras_gpt2.models.backbone_config import validate_backbone_config
 
 
 @keras.saving.register_keras_serializable(package="keras_gpt2")
@@ -61,6 +50,23 @@ class GPT2Backbone(keras.Model):
         dtype=None,
         **kwargs,
     ):
+        config = validate_backbone_config(
+            dict(
+                vocabulary_size=vocabulary_size,
+                num_layers=num_layers,
+                num_heads=num_heads,
+                hidden_dim=hidden_dim,
+                intermediate_dim=intermediate_dim,
+                dropout=dropout,
+                max_sequence_length=max_sequence_length,
+                layer_norm_epsilon=layer_norm_epsilon,
+            ),
+            type(self).__name__,
+        )
+        vocabulary_size, num_layers, num_heads = config["vocabulary_size"], config["num_layers"], config["num_heads"]
+        hidden_dim, intermediate_dim, dropout = config["hidden_dim"], config["intermediate_dim"], config["dropout"]
+        max_sequence_length, layer_norm_epsilon = config["max_sequence_length"], config["layer_norm_epsilon"]
+
         # === Layers ===
         kernel_initializer = keras.initializers.RandomNormal(stddev=0.02)
         residual_initializer = keras.initializers.RandomNormal(stddev=0.02 / math.sqrt(2 * num_layers))
@@ -180,9 +186,13 @@ class GPT2Backbone(keras.Model):
 
     @classmethod
     def from_preset(cls, preset, **kwargs):
-        """Loads the backbone of a preset directory (see `save_to_preset`)."""
-        return preset_io.load_backbone(preset, **kwargs)
+        """Loads the backbone of a preset directory (see `keras_gpt2.io.preset`)."""
+        from keras_gpt2.io import preset as preset_format  # the format reads models, not the reverse
 
-    def save_to_preset(self, preset):
-        """Writes `config.json` and `model.weights.h5` to a new directory, atomically."""
-        preset_io.save_preset(preset, backbone=self)
+        return preset_format.load_backbone(preset, **kwargs)
+
+    def save_to_preset(self, preset, overwrite=False):
+        """Writes `config.json` and `model.weights.h5` to a new folder (see `keras_gpt2.io.destination`)."""
+        from keras_gpt2.io import preset as preset_format
+
+        preset_format.save_preset(preset, backbone=self, overwrite=overwrite)

@@ -8,7 +8,6 @@ from keras_gpt2 import samplers
 from keras_gpt2.models.gpt2_backbone import GPT2Backbone  # noqa: F401 (registers the class)
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor  # noqa: F401
 from keras_gpt2.samplers.sampler import any_equal
-from keras_gpt2.utils import preset_io
 from keras_gpt2.utils.compile import compile_function
 from keras_gpt2.utils.tensor_utils import to_python_strings
 
@@ -419,8 +418,19 @@ class GPT2CausalLM(keras.Model):
         weights' memory. On JAX the weights are read straight into the model
         (no random initial weights are made first).
         """
-        return preset_io.load_task(preset, load_weights=load_weights, dtype=dtype, **kwargs)
+        from keras_gpt2.io import preset as preset_format  # the format reads models, not the reverse
 
-    def save_to_preset(self, preset):
-        """Writes backbone, weights, tokenizer assets, preprocessor and task config, atomically."""
-        preset_io.save_preset(preset, self.backbone, preprocessor=self.preprocessor, task=self)
+        return preset_format.load_task(preset, load_weights=load_weights, dtype=dtype, **kwargs)
+
+    def save_to_preset(self, preset, overwrite=False, sources=()):
+        """Writes backbone, weights, tokenizer assets, preprocessor and task config.
+
+        Refuses a folder that is not empty unless `overwrite=True`, and even
+        then one holding files keras-gpt2 did not write, or one that is, holds
+        or lies in one of the `sources` read (`keras_gpt2.io.destination`).
+        """
+        from keras_gpt2.io import preset as preset_format
+
+        preset_format.save_preset(
+            preset, self.backbone, preprocessor=self.preprocessor, task=self, overwrite=overwrite, sources=sources
+        )

@@ -20,7 +20,7 @@ class PresetCheckpoint(keras.callbacks.Callback):
         self.directory = directory
 
     def on_epoch_end(self, epoch, logs=None):
-        self.model.save_to_preset(os.path.join(self.directory, "last"))
+        self.model.save_to_preset(os.path.join(self.directory, "last"), overwrite=True)
 
 
 class InterruptAtBatchEnd(keras.callbacks.Callback):

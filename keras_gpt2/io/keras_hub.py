@@ -1,18 +1,24 @@
 """keras-hub GPT-2 preset directories (`config.json` + `model.weights.h5`).
 
-keras-hub is not needed to read them: the weights file is plain HDF5, read
-with h5py (no code runs). Keras names each layer's group after its class
+keras-hub is not needed to read them: the weights file is plain HDF5, checked
+(`h5_checks`) and then read with h5py (no code runs). Keras names each layer's group after its class
 (`transformer_decoder`, `transformer_decoder_1`, ...); this module's table
 maps those groups to our variable paths.
 """
 
-import json
 import os
 
-from keras_gpt2.converters.loading import build_causal_lm
-from keras_gpt2.converters.loading import gpt2_tokenizer_from_files
-from keras_gpt2.converters.weight_table import WeightMapping
-from keras_gpt2.models.gpt2_backbone import TFJS_CONFIG_FIELDS
+from keras_gpt2.io.checked_json import CheckedJSON
+from keras_gpt2.io.h5_checks import check_h5_file
+from keras_gpt2.io.loading import build_causal_lm
+from keras_gpt2.io.loading import checked_backbone_config
+from keras_gpt2.io.loading import checkpoint_tokenizer
+from keras_gpt2.io.paths import checked_folder_file
+from keras_gpt2.io.tfjs import TFJS_CONFIG_FIELDS
+from keras_gpt2.io.weight_table import StoredTensor
+from keras_gpt2.io.weight_table import WeightMapping
+
+BYTES_PER_STORED_PARAMETER = 2
 
 DECODER_VARIABLES = {
     "_self_attention_layer_norm/vars/0": "self_attention_layer_norm/gamma",
@@ -55,34 +61,52 @@ def import_keras_hub(folder):
     """A `GPT2CausalLM` from a keras-hub GPT-2 preset folder."""
     import h5py
 
-    config_path = os.path.join(folder, "config.json")
-    weights_path = os.path.join(folder, "model.weights.h5")
+    folder = os.fspath(folder)
+    config_path = checked_folder_file(folder, "config.json")
+    weights_path = checked_folder_file(folder, "model.weights.h5")
     for path in (config_path, weights_path):
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"{folder} has no {os.path.basename(path)}.")
-    with open(config_path, encoding="utf-8") as file:
-        entry = json.load(file)
-    if entry.get("class_name") != "GPT2Backbone":
-        raise ValueError(f"{config_path} describes a {entry.get('class_name')!r}, not a keras-hub GPT2Backbone.")
-    config = {field: entry["config"][field] for field in TFJS_CONFIG_FIELDS}
+            raise FileNotFoundError(f"{path}: is missing")
+    entry = CheckedJSON.read(config_path).as_object()
+    if entry.get("class_name", str) != "GPT2Backbone":
+        raise entry.error(f"{entry.value['class_name']!r} is not a keras-hub GPT2Backbone", "class_name")
+    fields = entry.child("config")
+    config = {field: fields.get(field, (int, float)) for field in TFJS_CONFIG_FIELDS}
+    config = checked_backbone_config(
+        config,
+        config_path,
+        {field: f"config.{field}" for field in TFJS_CONFIG_FIELDS},
+        os.path.getsize(weights_path),
+        BYTES_PER_STORED_PARAMETER,
+    )
+    preprocessor_config = None
+    preprocessor_path = checked_folder_file(folder, "preprocessor.json")
+    if os.path.isfile(preprocessor_path):
+        settings = CheckedJSON.read(preprocessor_path).as_object().child("config", dict, {})
+        sequence_length = settings.get("sequence_length", int, None)
+        if sequence_length is not None:
+            if sequence_length < 1:
+                raise settings.error(f"must be positive, got {sequence_length}", "sequence_length")
+            preprocessor_config = {"sequence_length": sequence_length}
     tokenizer_dir = os.path.join(folder, "assets", "tokenizer")
-    tokenizer = gpt2_tokenizer_from_files(
-        os.path.join(tokenizer_dir, "vocabulary.json"),
-        os.path.join(tokenizer_dir, "merges.txt"),
+    tokenizer = checkpoint_tokenizer(
+        checked_folder_file(tokenizer_dir, "vocabulary.json"),
+        checked_folder_file(tokenizer_dir, "merges.txt"),
         config["vocabulary_size"],
     )
+    check_h5_file(weights_path)
     with h5py.File(weights_path, "r") as weights:
-
-        def read_tensor(name):
-            dataset = weights.get(name)
-            if not isinstance(dataset, h5py.Dataset):
-                raise KeyError(name)
-            return dataset[()]
-
+        tensors = {}
+        for mapping in keras_hub_weight_table(config["num_layers"]):
+            dataset = weights.get(mapping.name)
+            if isinstance(dataset, h5py.Dataset):
+                tensors[mapping.name] = StoredTensor(dataset.shape, lambda dataset=dataset: dataset[()])
         return build_causal_lm(
             config,
             lambda backbone: keras_hub_weight_table(backbone.num_layers),
-            read_tensor,
+            tensors,
+            weights_path,
             tokenizer=tokenizer,
+            preprocessor_config=preprocessor_config,
             description="import-keras-hub",
         )

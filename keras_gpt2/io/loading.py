@@ -1,0 +1,104 @@
+"""Shared steps of every import: the tokenizer files, a checked config, a backbone filled through a table."""
+
+import os
+
+from tqdm.auto import tqdm
+
+from keras_gpt2.errors import InvalidCheckpointError
+from keras_gpt2.io.checked_json import CheckedJSON
+from keras_gpt2.io.checked_json import read_file_capped
+from keras_gpt2.io.weight_table import assign_from_table
+from keras_gpt2.models.backbone_config import check_fits_in
+from keras_gpt2.models.backbone_config import validate_backbone_config
+
+MAX_MERGES_BYTES = 64 * 1024 * 1024
+
+
+def read_vocabulary(path):
+    """`{token: id}` from a vocabulary JSON file: string tokens, ids exactly 0..N-1."""
+    vocabulary = CheckedJSON.read(path).as_object()
+    ids = sorted(vocabulary.get(token, int) for token in vocabulary.keys())
+    if not ids or ids != list(range(len(ids))):
+        raise vocabulary.error("token ids must be the integers 0..N-1, each used once")
+    return vocabulary.value
+
+
+def read_merges(path):
+    """The merge rules of a `merges.txt`/`vocab.bpe` file, each two tokens separated by one space."""
+    data = read_file_capped(path, MAX_MERGES_BYTES)
+    try:
+        lines = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError as error:
+        raise InvalidCheckpointError(path, None, f"is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    rules = [line for line in lines if line and not line.startswith("#version")]
+    for number, rule in enumerate(rules, 1):
+        if len(rule.split(" ")) != 2:
+            raise InvalidCheckpointError(path, f"rule {number}", f"{rule[:40]!r} must be two tokens and one space")
+    return rules
+
+
+def fill_tokenizer(tokenizer, vocabulary_path, merges_path, vocabulary_size=None):
+    """Gives `tokenizer` the checked vocabulary and merges of two files (and checks its size)."""
+    vocabulary, merges = read_vocabulary(vocabulary_path), read_merges(merges_path)
+    if vocabulary_size is not None and len(vocabulary) != vocabulary_size:
+        raise InvalidCheckpointError(
+            vocabulary_path, None, f"has {len(vocabulary):,} tokens but the model has {vocabulary_size:,}"
+        )
+    try:
+        tokenizer.set_vocabulary_and_merges(vocabulary, merges)
+    except Exception as error:  # the `tokenizers` engine refuses merges of unknown tokens with its own types
+        raise InvalidCheckpointError(merges_path, None, f"does not fit the vocabulary ({error})") from None
+    return tokenizer
+
+
+def read_gpt2_tokenizer(vocabulary_path, merges_path, vocabulary_size=None, **settings):
+    """A `GPT2Tokenizer` from two checked files, with as many tokens as the model has."""
+    from keras_gpt2.tokenizers.gpt2_tokenizer import GPT2Tokenizer
+
+    return fill_tokenizer(GPT2Tokenizer(**settings), vocabulary_path, merges_path, vocabulary_size)
+
+
+def checkpoint_tokenizer(vocabulary_path, merges_path, vocabulary_size):
+    """The checkpoint's own tokenizer files when both exist, else (for the 50,257-token
+    vocabulary only) the real GPT-2 files shipped with keras-gpt2, else None."""
+    from keras_gpt2.assets import gpt2_merges_path
+    from keras_gpt2.assets import gpt2_vocabulary_path
+
+    if os.path.isfile(vocabulary_path) and os.path.isfile(merges_path):
+        return read_gpt2_tokenizer(vocabulary_path, merges_path, vocabulary_size)
+    if vocabulary_size == 50257:
+        return read_gpt2_tokenizer(gpt2_vocabulary_path(), gpt2_merges_path(), vocabulary_size)
+    return None
+
+
+def checked_backbone_config(config, where, field_names=None, available_bytes=None, bytes_per_parameter=1):
+    """`validate_backbone_config`, then the weights' files must be able to hold such a model."""
+    config = validate_backbone_config(config, where, field_names)
+    if available_bytes is not None:
+        check_fits_in(config, available_bytes, bytes_per_parameter, where)
+    return config
+
+
+def build_causal_lm(
+    backbone_config, table_for, tensors, where, ignored=(), tokenizer=None, preprocessor_config=None, description=None
+):
+    """`GPT2CausalLM` from checked backbone arguments and a foreign checkpoint's tensors.
+
+    `table_for(backbone)` gives the format's name-and-layout table and
+    `tensors` maps names to `StoredTensor`s (see `assign_from_table`). With
+    a tokenizer, a `GPT2CausalLMPreprocessor` is attached
+    (`preprocessor_config` overrides its defaults). Shows a progress bar.
+    """
+    from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+    from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
+
+    backbone = GPT2Backbone(**backbone_config)
+    table = table_for(backbone)
+    with tqdm(total=len(table), desc=description or "converting", unit="tensor", disable=None) as progress:
+        assign_from_table(backbone, table, tensors, where, ignored=ignored, progress=progress)
+    preprocessor = None
+    if tokenizer is not None:
+        settings = {"sequence_length": backbone.max_sequence_length, **(preprocessor_config or {})}
+        preprocessor = GPT2CausalLMPreprocessor(tokenizer, **settings)
+    return GPT2CausalLM(backbone, preprocessor)

@@ -1,0 +1,221 @@
+"""Preset folders (KerasHub layout): save and load backbone, tokenizer, preprocessor, task.
+
+A preset is a plain folder:
+
+    config.json              backbone class and config
+    model.weights.h5         backbone weights (HDF5; loading runs no code)
+    tokenizer.json           tokenizer class and config
+    assets/tokenizer/        vocabulary.json, merges.txt
+    preprocessor.json        preprocessor class and config (without tokenizer)
+    task.json                task class and config (without backbone/preprocessor)
+    metadata.json            keras-gpt2 version and parameter count
+
+Loading builds only the classes in `ALLOWED_CLASSES`, found by their
+registered Keras name, and every config field is type-checked against that
+class's schema before the class sees it: a preset cannot make us import or
+run anything else. The weights file is checked (`h5_checks`) and measured
+against the config before a variable is made.
+"""
+
+import importlib
+import os
+
+import keras
+
+from keras_gpt2.errors import InvalidCheckpointError
+from keras_gpt2.io.checked_json import CheckedJSON
+from keras_gpt2.io.destination import writing_folder
+from keras_gpt2.io.h5_checks import check_h5_file
+from keras_gpt2.io.loading import checked_backbone_config
+from keras_gpt2.io.loading import fill_tokenizer
+from keras_gpt2.io.paths import checked_folder_file
+from keras_gpt2.utils.deferred_weights import build_then_load
+from keras_gpt2.version import __version__
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.weights.h5"
+TOKENIZER_FILE = "tokenizer.json"
+TOKENIZER_ASSETS_DIR = os.path.join("assets", "tokenizer")
+PREPROCESSOR_FILE = "preprocessor.json"
+TASK_FILE = "task.json"
+METADATA_FILE = "metadata.json"
+
+# Class name -> the module that registers it with Keras (`keras_gpt2>Name`).
+ALLOWED_CLASSES = {
+    "GPT2Backbone": "keras_gpt2.models.gpt2_backbone",
+    "GPT2CausalLM": "keras_gpt2.models.gpt2_causal_lm",
+    "GPT2Preprocessor": "keras_gpt2.preprocessing.gpt2_preprocessor",
+    "GPT2CausalLMPreprocessor": "keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor",
+    "GPT2Tokenizer": "keras_gpt2.tokenizers.gpt2_tokenizer",
+}
+# The config fields each class may have in a preset, with their JSON types.
+LAYER_FIELDS = {"name": str, "trainable": bool, "dtype": (str, dict)}
+PREPROCESSOR_FIELDS = {**LAYER_FIELDS, "sequence_length": int, "add_start_token": bool, "add_end_token": bool}
+CONFIG_SCHEMAS = {
+    "GPT2Backbone": {**LAYER_FIELDS, "vocabulary_size": int, "num_layers": int, "num_heads": int, "hidden_dim": int,
+                     "intermediate_dim": int, "dropout": float, "max_sequence_length": int,
+                     "layer_norm_epsilon": float},
+    "GPT2Tokenizer": {**LAYER_FIELDS, "sequence_length": (int, type(None)), "add_prefix_space": bool,
+                      "pad_value": int, "special_tokens_in_strings": bool},
+    "GPT2Preprocessor": PREPROCESSOR_FIELDS,
+    "GPT2CausalLMPreprocessor": PREPROCESSOR_FIELDS,
+    "GPT2CausalLM": {"sampler": (str, dict)},
+}
+DTYPE_POLICY_CLASSES = ("DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy")
+BYTES_PER_STORED_PARAMETER = 2  # the smallest a preset stores (float16/bfloat16)
+
+
+def registered_class(name):
+    """The Keras-registered keras-gpt2 class `name`, which must be in `ALLOWED_CLASSES`."""
+    importlib.import_module(ALLOWED_CLASSES[name])
+    return keras.saving.get_registered_object(f"keras_gpt2>{name}")
+
+
+def _write_json(path, value):
+    import json
+
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(value, file, indent=2)
+        file.write("\n")
+
+
+def _class_entry(obj, config):
+    return {"class_name": type(obj).__name__, "config": config}
+
+
+def _entry(preset, filename, expected):
+    """`(class name, checked config dict)` of one preset JSON file."""
+    if not os.path.isdir(os.fspath(preset)):
+        raise FileNotFoundError(f"{preset}: is not a preset folder")
+    path = checked_folder_file(preset, filename)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: is missing")
+    entry = CheckedJSON.read(path).as_object()
+    name = entry.get("class_name", str)
+    if name not in expected:
+        raise entry.error(f"{name!r} is not one of {sorted(expected)}", "class_name")
+    config = entry.child("config", dict, {})
+    schema = CONFIG_SCHEMAS[name]
+    for key in config.keys():
+        if key not in schema:
+            raise config.error("is not a field of " + name, key)
+        config.get(key, schema[key], None)
+    values = dict(config.value)
+    if isinstance(values.get("dtype"), dict):
+        values["dtype"] = _dtype_policy(config.child("dtype"))
+    return name, values, path
+
+
+def _dtype_policy(field):
+    """A Keras dtype policy from its serialized form, built by us (no deserialization of classes)."""
+    name = field.get("class_name", str)
+    if name not in DTYPE_POLICY_CLASSES:
+        raise field.error(f"{name!r} is not a Keras dtype policy", "class_name")
+    policy = field.child("config").get("name", str)
+    try:
+        return keras.dtype_policies.get(policy)
+    except ValueError:
+        raise field.error(f"{policy!r} is not a dtype policy name", "config.name") from None
+
+
+def _construct(name, config, path):
+    """`from_config` of a checked config; a refusal by the class names the file."""
+    try:
+        return registered_class(name).from_config(config)
+    except InvalidCheckpointError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise InvalidCheckpointError(path, "config", str(error)) from None
+
+
+def has_file(preset, filename):
+    return os.path.isfile(os.path.join(os.fspath(preset), filename))
+
+
+def save_preset(preset, backbone, tokenizer=None, preprocessor=None, task=None, overwrite=False, sources=()):
+    """Writes a preset folder (staged beside it, then swapped in; see `writing_folder`)."""
+    with writing_folder(preset, sources=sources, overwrite=overwrite) as staging:
+        _write_json(os.path.join(staging, CONFIG_FILE), _class_entry(backbone, backbone.get_config()))
+        backbone.save_weights(os.path.join(staging, WEIGHTS_FILE))
+        if preprocessor is not None:
+            tokenizer = preprocessor.tokenizer
+            config = preprocessor.get_config()
+            del config["tokenizer"]
+            _write_json(os.path.join(staging, PREPROCESSOR_FILE), _class_entry(preprocessor, config))
+        if tokenizer is not None:
+            assets = os.path.join(staging, TOKENIZER_ASSETS_DIR)
+            os.makedirs(assets)
+            tokenizer.save_assets(assets)
+            _write_json(os.path.join(staging, TOKENIZER_FILE), _class_entry(tokenizer, tokenizer.get_config()))
+        if task is not None:
+            _write_json(os.path.join(staging, TASK_FILE), _class_entry(task, task.get_task_config()))
+        _write_json(
+            os.path.join(staging, METADATA_FILE),
+            {"keras_gpt2_version": __version__, "parameter_count": backbone.count_params()},
+        )
+
+
+def load_backbone(preset, load_weights=True, **overrides):
+    """The backbone of a preset, with its weights unless `load_weights=False`."""
+    name, config, config_path = _entry(preset, CONFIG_FILE, ("GPT2Backbone",))
+    config.update(overrides)
+    weights_path = checked_folder_file(preset, WEIGHTS_FILE)
+    available = None
+    if load_weights:
+        if not os.path.isfile(weights_path):
+            raise FileNotFoundError(f"{weights_path}: is missing")
+        available = os.path.getsize(weights_path)
+    fields = {key: f"config.{key}" for key in CONFIG_SCHEMAS[name]}
+    sizes = checked_backbone_config(config, config_path, fields, available, BYTES_PER_STORED_PARAMETER)
+    config.update(sizes)
+    if not load_weights:
+        return _construct(name, config, config_path)
+    check_h5_file(weights_path)
+
+    def load(backbone):
+        try:
+            backbone.load_weights(weights_path)
+        except (ValueError, KeyError, OSError, TypeError) as error:
+            raise InvalidCheckpointError(weights_path, None, f"does not fit {CONFIG_FILE} ({error})") from None
+
+    return build_then_load(lambda: _construct(name, config, config_path), load)
+
+
+def load_tokenizer(preset, **overrides):
+    """The tokenizer of a preset, vocabulary and merges included."""
+    name, config, path = _entry(preset, TOKENIZER_FILE, ("GPT2Tokenizer",))
+    config.update(overrides)
+    assets = os.path.join(os.fspath(preset), TOKENIZER_ASSETS_DIR)
+    vocabulary = checked_folder_file(assets, "vocabulary.json")
+    merges = checked_folder_file(assets, "merges.txt")
+    return fill_tokenizer(_construct(name, config, path), vocabulary, merges)
+
+
+def load_preprocessor(preset, **overrides):
+    """The preprocessor of a preset with its tokenizer."""
+    name, config, path = _entry(preset, PREPROCESSOR_FILE, ("GPT2Preprocessor", "GPT2CausalLMPreprocessor"))
+    config.update(overrides)
+    config["tokenizer"] = load_tokenizer(preset)
+    return _construct(name, config, path)
+
+
+def load_task(preset, load_weights=True, dtype=None, **overrides):
+    """The task of a preset (backbone, and preprocessor when the preset has one).
+
+    `dtype` (a dtype policy such as "bfloat16") applies to the backbone.
+    """
+    if has_file(preset, TASK_FILE):
+        name, config, path = _entry(preset, TASK_FILE, ("GPT2CausalLM",))
+    else:
+        name, config, path = "GPT2CausalLM", {}, os.path.join(os.fspath(preset), TASK_FILE)
+    preprocessor = load_preprocessor(preset) if has_file(preset, PREPROCESSOR_FILE) else None
+    backbone_overrides = {} if dtype is None else {"dtype": dtype}
+    backbone = load_backbone(preset, load_weights=load_weights, **backbone_overrides)
+    if preprocessor is not None and preprocessor.tokenizer.vocabulary_size() != backbone.vocabulary_size:
+        raise InvalidCheckpointError(
+            os.path.join(os.fspath(preset), TOKENIZER_ASSETS_DIR, "vocabulary.json"),
+            None,
+            f"has {preprocessor.tokenizer.vocabulary_size():,} tokens but the model {backbone.vocabulary_size:,}",
+        )
+    config.update(overrides)
+    return _construct(name, {**config, "backbone": backbone, "preprocessor": preprocessor}, path)
