@@ -53,3 +53,19 @@ def save_tiny_preset(tokenizer, folder, max_sequence_length):
     preprocessor = GPT2CausalLMPreprocessor(tokenizer, sequence_length=max_sequence_length)
     GPT2CausalLM(backbone, preprocessor).save_to_preset(folder)
     return folder
+
+
+def tiny_backbone(vocabulary_size=50257, max_sequence_length=32, dropout=0.0, dtype=None):
+    """A two-layer, hidden-16 GPT-2 backbone, by default with GPT-2's real vocabulary size."""
+    from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+
+    return GPT2Backbone(
+        vocabulary_size=vocabulary_size,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        dropout=dropout,
+        max_sequence_length=max_sequence_length,
+        dtype=dtype,
+    )

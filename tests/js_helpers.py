@@ -1,6 +1,7 @@
 """Serving an export folder over HTTP and running the JS runtime in Node, for the tests."""
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ import threading
 
 import pytest
 
+from keras_gpt2.js import IsolatedRequestHandler
 from keras_gpt2.js import make_server
 from tests.conftest import REPO_DIR
 
@@ -19,9 +21,20 @@ def require_node_packages():
 
 
 @contextlib.contextmanager
-def serve_folder(folder):
-    """Serves `folder` on 127.0.0.1 (a free port); yields the base URL."""
+def serve_folder(folder, requests=None):
+    """Serves `folder` on 127.0.0.1 (a free port); yields the base URL.
+
+    With a `requests` list, the path of every request received is appended to it.
+    """
     server = make_server(folder)
+    if requests is not None:
+
+        class LoggedHandler(IsolatedRequestHandler):
+            def send_head(self):
+                requests.append(self.path)
+                return super().send_head()
+
+        server.RequestHandlerClass = functools.partial(LoggedHandler, directory=os.fspath(folder))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -17,6 +17,7 @@ from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 from tests.conftest import REPO_DIR
 from tests.js_helpers import require_node_packages
+from tests.helpers import tiny_backbone
 from tests.js_helpers import serve_folder
 
 ARTIFACTS_DIR = os.path.join(REPO_DIR, "test-artifacts")
@@ -104,3 +105,61 @@ def test_shipped_model_demo_works_offline_in_chromium(tmp_path):
     words = result["output"].split()
     assert len(words) > 5
     assert os.path.getsize(screenshot) > 10_000
+
+
+@pytest.mark.browser
+def test_loader_fetches_nothing_outside_the_model_folder(gpt2_tokenizer, tmp_path):
+    require_node_packages()
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "stolen.bin").write_bytes(b"\0" * 64)
+    model = GPT2CausalLM(tiny_backbone(), GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=16))
+    tfjs.export_tfjs(model, site / "good", with_demo=True)
+    (site / "secret.bin").write_bytes(b"\0" * 64)
+    for name in ("keras_gpt2", "vendor"):
+        shutil.move(str(site / "good" / name), site)
+    (site / "probe.html").write_text('<script src="vendor/tf.min.js"></script>')
+    site_requests, other_requests = [], []
+    with serve_folder(elsewhere, other_requests) as other_origin, serve_folder(site, site_requests) as base:
+        hostile = {
+            "scheme_relative": f"//{other_origin.split('//')[1]}/stolen.bin",
+            "absolute_url": f"{other_origin}/stolen.bin",
+            "scheme_host": f"http:{other_origin.split('//')[1]}/stolen.bin",
+            "encoded_dotdot": "%2e%2e/secret.bin",
+            "dotdot": "../secret.bin",
+            "backslash": "..\\\\secret.bin",
+        }
+        urls = [f"{base}/good/model.json"]
+        for name, path in hostile.items():
+            folder = site / name
+            shutil.copytree(site / "good", folder)
+            model_json = json.loads((folder / "model.json").read_text())
+            model_json["weightsManifest"][0]["paths"][0] = path
+            (folder / "model.json").write_text(json.dumps(model_json))
+            urls.append(f"{base}/{name}/model.json")
+        tokenizer_escape = site / "tokenizer_escape"
+        shutil.copytree(site / "good", tokenizer_escape)
+        model_json = json.loads((tokenizer_escape / "model.json").read_text())
+        model_json["modelTopology"]["config"]["preprocessor"]["config"]["tokenizer"]["config"]["vocabulary"] = (
+            "%2e%2e/secret.bin"
+        )
+        (tokenizer_escape / "model.json").write_text(json.dumps(model_json))
+        urls.append(f"{base}/tokenizer_escape/model.json")
+        run = subprocess.run(
+            ["node", os.path.join(REPO_DIR, "tests", "js", "loader_paths.mjs"), f"{base}/probe.html", *urls],
+            capture_output=True,
+            text=True,
+            cwd=REPO_DIR,
+            timeout=300,
+        )
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(run.stdout)
+    assert results[0]["loaded"] == 16 and results[0]["error"] is None, results[0]  # the harness loads a good model
+    for result in results[1:]:
+        assert result["loaded"] is None
+        assert "must be a plain relative file name" in result["error"], result
+    assert other_requests == []
+    assert not [path for path in site_requests if "secret" in path or "stolen" in path]
+    assert any(path.endswith(".bin") for path in site_requests)  # the good model's shards were fetched

@@ -7,25 +7,13 @@ from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 from tests.helpers import random_token_inputs
 from tests.helpers import run_serialization_test
+from tests.helpers import tiny_backbone
 from tests.test_gpt2_backbone import hugging_face_twin
 
 TEXT = (
     "Shall I compare thee to a summer's day? Thou art more lovely and more temperate. "
     "Rough winds do shake the darling buds of May, and summer's lease hath all too short a date."
 )
-
-
-def tiny_backbone(vocabulary_size=50257, max_sequence_length=32, dropout=0.0, dtype=None):
-    return GPT2Backbone(
-        vocabulary_size=vocabulary_size,
-        num_layers=2,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        dropout=dropout,
-        max_sequence_length=max_sequence_length,
-        dtype=dtype,
-    )
 
 
 @pytest.fixture

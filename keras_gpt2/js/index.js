@@ -9,12 +9,14 @@
 import tf from './tf.js';
 import { GPT2CausalLM } from './models/gpt2_causal_lm.js';
 import { GPT2Tokenizer } from './tokenizers/gpt2_tokenizer.js';
+import { safeChildUrl } from './io/paths.js';
 
 export { tf };
 export { GPT2Backbone } from './models/gpt2_backbone.js';
 export { GPT2CausalLM } from './models/gpt2_causal_lm.js';
 export { BytePairTokenizer, bytesToUnicode } from './tokenizers/byte_pair_tokenizer.js';
 export { GPT2Tokenizer } from './tokenizers/gpt2_tokenizer.js';
+export { isPlainName, safeChildUrl } from './io/paths.js';
 export {
   Sampler, GreedySampler, RandomSampler, TopKSampler, TopPSampler, SAMPLERS, seededRandom,
 } from './samplers/sampler.js';
@@ -34,11 +36,18 @@ async function loadArtifacts(absolute) {
   const modelJson = await fetchChecked(absolute.href, 'json');
   const weightSpecs = [];
   const buffers = [];
-  for (const group of modelJson.weightsManifest) {
+  if (!Array.isArray(modelJson.weightsManifest)) throw new Error(`${absolute.href}: weightsManifest: must be a list`);
+  const seen = new Set();
+  for (const [g, group] of modelJson.weightsManifest.entries()) {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) {
+      throw new Error(`${absolute.href}: weightsManifest[${g}]: needs a paths list and a weights list`);
+    }
     weightSpecs.push(...group.weights);
-    const urls = group.paths.map((path) => {
-      if (path.includes('/') || path.includes('..')) throw new Error(`Shard ${path} must sit next to model.json.`);
-      return new URL(path, absolute).href;
+    const urls = group.paths.map((path, p) => {
+      const url = safeChildUrl(absolute, path, `weightsManifest[${g}].paths[${p}]`);
+      if (seen.has(url)) throw new Error(`${absolute.href}: weightsManifest[${g}].paths[${p}]: ${path} is listed twice`);
+      seen.add(url);
+      return url;
     });
     buffers.push(...await Promise.all(urls.map((url) => fetch(url).then((response) => {
       if (!response.ok) throw new Error(`Could not load ${url}: HTTP ${response.status}`);
@@ -56,13 +65,11 @@ export async function loadGPT2CausalLM(modelUrl) {
   if (!(model instanceof GPT2CausalLM)) throw new Error(`${modelUrl} holds a ${model.getClassName()}, not a GPT2CausalLM.`);
   const tokenizerConfig = model.config.preprocessor?.config?.tokenizer?.config;
   if (tokenizerConfig) {
-    const file = (name) => {
-      if (name.includes('/') || name.includes('..')) throw new Error(`Tokenizer file ${name} must sit next to model.json.`);
-      return new URL(name, absolute).href;
-    };
+    const file = (key, fallback) => safeChildUrl(
+      absolute, tokenizerConfig[key] ?? fallback, `modelTopology.config.preprocessor.config.tokenizer.config.${key}`);
     const [vocabulary, merges] = await Promise.all([
-      fetchChecked(file(tokenizerConfig.vocabulary ?? 'vocabulary.json'), 'json'),
-      fetchChecked(file(tokenizerConfig.merges ?? 'merges.txt'), 'text'),
+      fetchChecked(file('vocabulary', 'vocabulary.json'), 'json'),
+      fetchChecked(file('merges', 'merges.txt'), 'text'),
     ]);
     model.tokenizer = new GPT2Tokenizer({
       vocabulary,

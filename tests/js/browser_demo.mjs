@@ -2,11 +2,7 @@
 // a prompt and saves a screenshot. Usage: node browser_demo.mjs URL SCREENSHOT [PROMPT]
 // Prints JSON: {status, output, crossOriginIsolated, backend}.
 import { chromium } from 'playwright-core';
-
-export const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic',
-];
+import { CHROMIUM_FLAGS } from './chromium_flags.mjs';
 
 const [url, screenshot, prompt = 'To be, or not to be'] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
