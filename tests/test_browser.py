@@ -16,8 +16,8 @@ from keras_gpt2.models.gpt2_backbone import GPT2Backbone
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 from tests.conftest import REPO_DIR
-from tests.js_helpers import require_node_packages
 from tests.helpers import tiny_backbone
+from tests.js_helpers import require_node_packages
 from tests.js_helpers import serve_folder
 
 ARTIFACTS_DIR = os.path.join(REPO_DIR, "test-artifacts")

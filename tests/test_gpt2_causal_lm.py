@@ -2,7 +2,6 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gpt2.models.gpt2_backbone import GPT2Backbone
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 from tests.helpers import random_token_inputs
@@ -108,29 +107,6 @@ def test_preset_loads_in_another_dtype(causal_lm, tmp_path):
     expected = keras.ops.convert_to_numpy(causal_lm.backbone.token_embedding.embeddings)
     np.testing.assert_allclose(embedding, expected, rtol=1e-2, atol=1e-3)
     assert restored.generate("Hello", max_length=10, sampler="greedy").startswith("Hello")
-
-
-def test_preset_loading_builds_only_known_classes(causal_lm, tmp_path):
-    causal_lm.save_to_preset(tmp_path / "preset")
-    config = tmp_path / "preset" / "config.json"
-    config.write_text(config.read_text().replace('"GPT2Backbone"', '"Lambda"'))
-    with pytest.raises(ValueError, match="names class 'Lambda'"):
-        GPT2CausalLM.from_preset(tmp_path / "preset")
-
-
-def test_failed_preset_write_leaves_nothing(causal_lm, tmp_path, monkeypatch):
-    def fail(*args, **kwargs):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(causal_lm.backbone, "save_weights", fail)
-    with pytest.raises(OSError):
-        causal_lm.save_to_preset(tmp_path / "preset")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_missing_preset_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        GPT2CausalLM.from_preset(tmp_path / "nowhere")
 
 
 def test_score_gives_per_text_log_likelihood(causal_lm):

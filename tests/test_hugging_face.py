@@ -94,7 +94,9 @@ def test_config_that_does_not_match_the_weights(tmp_path):
     config = json.loads((folder / "config.json").read_text())
     config["n_embd"] = 24
     (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(InvalidCheckpointError, match=r"transformer.wte.weight: has shape \(300, 48\), but the config needs \(300, 24\)"):
+    with pytest.raises(
+        InvalidCheckpointError, match=r"transformer.wte.weight: has shape \(300, 48\), but the config needs \(300, 24\)"
+    ):
         import_hf(folder)
 
 

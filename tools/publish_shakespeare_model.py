@@ -26,10 +26,10 @@ def main():
     args = parser.parse_args()
 
     from keras_gpt2.assets import shipped_preset_path
+    from keras_gpt2.io.destination import writing_folder
     from keras_gpt2.io.tfjs import export_tfjs
     from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
     from keras_gpt2.samplers import TopKSampler
-    from keras_gpt2.io.destination import writing_folder
 
     with open(os.path.join(args.run_dir, "card.json")) as file:
         card = json.load(file)
@@ -120,7 +120,12 @@ not use it for anything but demos and tests of the tooling.
         shutil.copy(os.path.join(args.run_dir, "loss.png"), staging)
         with open(os.path.join(staging, "MODEL_CARD.md"), "w") as file:
             file.write(text)
-    export_tfjs(GPT2CausalLM.from_preset(target), shipped_preset_path("shakespeare-tfjs"), quantization="float16", overwrite=True)
+    export_tfjs(
+        GPT2CausalLM.from_preset(target),
+        shipped_preset_path("shakespeare-tfjs"),
+        quantization="float16",
+        overwrite=True,
+    )
     print(text)
 
 

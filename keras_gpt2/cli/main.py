@@ -269,7 +269,9 @@ def _subcommand(commands, name, help, example, run):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(run=run)
-    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the Python trace of an error")
+    parser.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show the Python trace of an error"
+    )
     return parser
 
 
@@ -449,7 +451,14 @@ def main(argv=None):
             _prefer_jax_for_generation(args.command)
             _import_backend()
         args.run(args)
-    except (CommandError, ValueError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as error:
+    except (
+        CommandError,
+        ValueError,
+        FileNotFoundError,
+        IsADirectoryError,
+        NotADirectoryError,
+        PermissionError,
+    ) as error:
         if args.debug:
             raise
         print(f"keras-gpt2 {args.command}: error: {_one_line(error)}", file=sys.stderr)

@@ -17,15 +17,24 @@ from keras_gpt2.errors import InvalidCheckpointError
 MAX_JSON_BYTES = 64 * 1024 * 1024
 
 REQUIRED = object()
-KIND_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false", list: "a list", dict: "an object"}
+KIND_NAMES = {
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    bool: "true or false",
+    list: "a list",
+    dict: "an object",
+}
 
 
 def _refuse_duplicates(pairs):
-    keys = [key for key, _ in pairs]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        raise _DuplicateKeys(duplicates)
-    return dict(pairs)
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen, duplicates = set(), set()
+        for key, _ in pairs:
+            (duplicates if key in seen else seen).add(key)
+        raise _DuplicateKeys(sorted(duplicates))
+    return value
 
 
 class _DuplicateKeys(ValueError):

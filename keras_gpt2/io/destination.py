@@ -80,14 +80,18 @@ def check_destination(destination, sources=(), overwrite=False, argument="destin
         if not present:
             return
         if not overwrite:
-            raise DestinationError(destination, None, "exists and is not empty (pass --overwrite to replace an output of keras-gpt2)")
+            raise DestinationError(
+                destination, None, "exists and is not empty (pass --overwrite to replace an output of keras-gpt2)"
+            )
         ours = _written_by_us(path)
         if ours is None:
             raise DestinationError(destination, None, "holds files keras-gpt2 did not write; refusing to replace it")
         foreign = sorted(present - ours)
         if foreign:
             raise DestinationError(
-                destination, None, f"holds files keras-gpt2 did not write ({', '.join(foreign[:3])}); refusing to replace it"
+                destination,
+                None,
+                f"holds files keras-gpt2 did not write ({', '.join(foreign[:3])}); refusing to replace it",
             )
 
 
@@ -137,11 +141,12 @@ def writing_folder(destination, sources=(), overwrite=False):
     ...     _ = open(os.path.join(staging, "a.txt"), "w").write("hello")
     >>> sorted(os.listdir(target))
     ['.keras-gpt2.json', 'a.txt']
-    >>> with writing_folder(target) as staging:
-    ...     pass
-    Traceback (most recent call last):
-    ...
-    keras_gpt2.errors.DestinationError: ...out: exists and is not empty (pass --overwrite to replace an output of keras-gpt2)
+    >>> try:
+    ...     with writing_folder(target) as staging:
+    ...         pass
+    ... except DestinationError as error:
+    ...     print(error.problem)
+    exists and is not empty (pass --overwrite to replace an output of keras-gpt2)
     """
     check_destination(destination, sources, overwrite)
     path = os.path.abspath(os.fspath(destination))

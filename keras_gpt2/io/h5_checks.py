@@ -43,7 +43,9 @@ def check_h5_file(path):
                 field = f"{prefix}/{name}"
                 link = group.get(name, getlink=True)
                 if not isinstance(link, h5py.HardLink):
-                    raise InvalidCheckpointError(path, field, f"is a {type(link).__name__}; only plain objects are read")
+                    raise InvalidCheckpointError(
+                        path, field, f"is a {type(link).__name__}; only plain objects are read"
+                    )
                 try:
                     item = group[name]
                 except (OSError, RuntimeError, KeyError) as error:

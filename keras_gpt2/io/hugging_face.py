@@ -13,7 +13,7 @@ import numpy as np
 from keras_gpt2.errors import InvalidCheckpointError
 from keras_gpt2.io.checked_json import CheckedJSON
 from keras_gpt2.io.destination import writing_folder
-from keras_gpt2.io.loading import build_causal_lm
+from keras_gpt2.io.loading import CheckpointPlan
 from keras_gpt2.io.loading import checked_backbone_config
 from keras_gpt2.io.loading import checkpoint_tokenizer
 from keras_gpt2.io.paths import checked_folder_file
@@ -257,8 +257,8 @@ def read_hf_tensors(folder):
     raise FileNotFoundError(f"{folder}: has no {SAFETENSORS_FILE}, {INDEX_FILE} or {BIN_FILE}")
 
 
-def import_hf(folder):
-    """A `GPT2CausalLM` from a Hugging Face GPT-2 folder (tokenizer from vocab.json/merges.txt)."""
+def read_hf(folder):
+    """The checked `CheckpointPlan` of a Hugging Face GPT-2 folder (tokenizer from vocab.json/merges.txt)."""
     folder = os.fspath(folder)
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{folder}: is not a folder")
@@ -272,7 +272,7 @@ def import_hf(folder):
     tokenizer = checkpoint_tokenizer(
         checked_folder_file(folder, "vocab.json"), checked_folder_file(folder, "merges.txt"), config["vocabulary_size"]
     )
-    return build_causal_lm(
+    return CheckpointPlan(
         config,
         lambda backbone: hf_weight_table(backbone.num_layers, backbone.num_heads, prefix=prefix),
         as_stored(tensors),
@@ -297,3 +297,8 @@ def export_hf(model, folder, overwrite=False, sources=()):
             model.preprocessor.tokenizer.save_vocabulary(
                 os.path.join(staging, "vocab.json"), os.path.join(staging, "merges.txt")
             )
+
+
+def import_hf(folder):
+    """A `GPT2CausalLM` from a Hugging Face GPT-2 folder (see `read_hf`)."""
+    return read_hf(folder).build()

@@ -10,7 +10,7 @@ import os
 
 from keras_gpt2.io.checked_json import CheckedJSON
 from keras_gpt2.io.h5_checks import check_h5_file
-from keras_gpt2.io.loading import build_causal_lm
+from keras_gpt2.io.loading import CheckpointPlan
 from keras_gpt2.io.loading import checked_backbone_config
 from keras_gpt2.io.loading import checkpoint_tokenizer
 from keras_gpt2.io.paths import checked_folder_file
@@ -57,8 +57,8 @@ def keras_hub_weight_table(num_layers):
     return table
 
 
-def import_keras_hub(folder):
-    """A `GPT2CausalLM` from a keras-hub GPT-2 preset folder."""
+def read_keras_hub(folder):
+    """The checked `CheckpointPlan` of a keras-hub GPT-2 preset folder."""
     import h5py
 
     folder = os.fspath(folder)
@@ -95,18 +95,28 @@ def import_keras_hub(folder):
         config["vocabulary_size"],
     )
     check_h5_file(weights_path)
+
+    def read(name):
+        with h5py.File(weights_path, "r") as weights:
+            return weights[name][()]
+
+    tensors = {}
     with h5py.File(weights_path, "r") as weights:
-        tensors = {}
         for mapping in keras_hub_weight_table(config["num_layers"]):
             dataset = weights.get(mapping.name)
             if isinstance(dataset, h5py.Dataset):
-                tensors[mapping.name] = StoredTensor(dataset.shape, lambda dataset=dataset: dataset[()])
-        return build_causal_lm(
-            config,
-            lambda backbone: keras_hub_weight_table(backbone.num_layers),
-            tensors,
-            weights_path,
-            tokenizer=tokenizer,
-            preprocessor_config=preprocessor_config,
-            description="import-keras-hub",
-        )
+                tensors[mapping.name] = StoredTensor(dataset.shape, lambda name=mapping.name: read(name))
+    return CheckpointPlan(
+        config,
+        lambda backbone: keras_hub_weight_table(backbone.num_layers),
+        tensors,
+        weights_path,
+        tokenizer=tokenizer,
+        preprocessor_config=preprocessor_config,
+        description="import-keras-hub",
+    )
+
+
+def import_keras_hub(folder):
+    """A `GPT2CausalLM` from a keras-hub GPT-2 preset folder (see `read_keras_hub`)."""
+    return read_keras_hub(folder).build()

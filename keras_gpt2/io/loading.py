@@ -1,6 +1,8 @@
 """Shared steps of every import: the tokenizer files, a checked config, a backbone filled through a table."""
 
+import dataclasses
 import os
+from typing import Callable
 
 from tqdm.auto import tqdm
 
@@ -79,26 +81,41 @@ def checked_backbone_config(config, where, field_names=None, available_bytes=Non
     return config
 
 
-def build_causal_lm(
-    backbone_config, table_for, tensors, where, ignored=(), tokenizer=None, preprocessor_config=None, description=None
-):
-    """`GPT2CausalLM` from checked backbone arguments and a foreign checkpoint's tensors.
+@dataclasses.dataclass
+class CheckpointPlan:
+    """What a reader found in a foreign checkpoint, checked, before any model exists.
 
-    `table_for(backbone)` gives the format's name-and-layout table and
-    `tensors` maps names to `StoredTensor`s (see `assign_from_table`). With
-    a tokenizer, a `GPT2CausalLMPreprocessor` is attached
-    (`preprocessor_config` overrides its defaults). Shows a progress bar.
+    `config` holds checked `GPT2Backbone` arguments; `tensors` maps the
+    format's names to `StoredTensor`s (read only on demand); `table_for(backbone)`
+    gives the format's name-and-layout table. `build()` makes the
+    `GPT2CausalLM`; `assign_to(backbone)` fills an existing backbone.
     """
-    from keras_gpt2.models.gpt2_backbone import GPT2Backbone
-    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
-    from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 
-    backbone = GPT2Backbone(**backbone_config)
-    table = table_for(backbone)
-    with tqdm(total=len(table), desc=description or "converting", unit="tensor", disable=None) as progress:
-        assign_from_table(backbone, table, tensors, where, ignored=ignored, progress=progress)
-    preprocessor = None
-    if tokenizer is not None:
-        settings = {"sequence_length": backbone.max_sequence_length, **(preprocessor_config or {})}
-        preprocessor = GPT2CausalLMPreprocessor(tokenizer, **settings)
-    return GPT2CausalLM(backbone, preprocessor)
+    config: dict
+    table_for: Callable
+    tensors: dict
+    where: str
+    ignored: tuple = ()
+    tokenizer: object = None
+    preprocessor_config: dict = None
+    description: str = "converting"
+
+    def assign_to(self, backbone, progress=None):
+        table = self.table_for(backbone)
+        assign_from_table(backbone, table, self.tensors, self.where, ignored=self.ignored, progress=progress)
+
+    def build(self):
+        """The `GPT2CausalLM` (with a preprocessor when there is a tokenizer); shows a progress bar."""
+        from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+        from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+        from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
+
+        backbone = GPT2Backbone(**self.config)
+        total = len(self.table_for(backbone))
+        with tqdm(total=total, desc=self.description, unit="tensor", disable=None) as progress:
+            self.assign_to(backbone, progress=progress)
+        preprocessor = None
+        if self.tokenizer is not None:
+            settings = {"sequence_length": backbone.max_sequence_length, **(self.preprocessor_config or {})}
+            preprocessor = GPT2CausalLMPreprocessor(self.tokenizer, **settings)
+        return GPT2CausalLM(backbone, preprocessor)

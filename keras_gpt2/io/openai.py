@@ -18,7 +18,7 @@ from keras_gpt2.errors import UnsafePathError
 from keras_gpt2.io.checked_json import CheckedJSON
 from keras_gpt2.io.checked_json import read_file_capped
 from keras_gpt2.io.hugging_face import hf_weight_table
-from keras_gpt2.io.loading import build_causal_lm
+from keras_gpt2.io.loading import CheckpointPlan
 from keras_gpt2.io.loading import checked_backbone_config
 from keras_gpt2.io.loading import checkpoint_tokenizer
 from keras_gpt2.io.paths import checked_folder_file
@@ -127,8 +127,8 @@ def checkpoint_prefix(folder):
     return prefix, sum(os.path.getsize(path) for path in data_files) + os.path.getsize(index)
 
 
-def import_openai(folder):
-    """A `GPT2CausalLM` from an OpenAI checkpoint folder (tokenizer from encoder.json/vocab.bpe)."""
+def read_openai(folder):
+    """The checked `CheckpointPlan` of an OpenAI checkpoint folder (tokenizer from encoder.json/vocab.bpe)."""
     import tensorflow as tf
 
     folder = os.fspath(folder)
@@ -144,7 +144,11 @@ def import_openai(folder):
         reader = tf.train.load_checkpoint(prefix)
         shapes = reader.get_variable_to_shape_map()
     except (tf.errors.OpError, ValueError) as error:
-        raise InvalidCheckpointError(prefix + ".index", None, f"is not a readable checkpoint ({error.message if hasattr(error, 'message') else error})") from None
+        raise InvalidCheckpointError(
+            prefix + ".index",
+            None,
+            f"is not a readable checkpoint ({error.message if hasattr(error, 'message') else error})",
+        ) from None
 
     def read(name):
         try:
@@ -156,7 +160,7 @@ def import_openai(folder):
     tokenizer = checkpoint_tokenizer(
         checked_folder_file(folder, "encoder.json"), checked_folder_file(folder, "vocab.bpe"), config["vocabulary_size"]
     )
-    return build_causal_lm(
+    return CheckpointPlan(
         config,
         lambda backbone: openai_weight_table(backbone.num_layers, backbone.num_heads),
         tensors,
@@ -164,3 +168,12 @@ def import_openai(folder):
         tokenizer=tokenizer,
         description="import-openai",
     )
+
+
+def _message(error):
+    return " ".join(str(getattr(error, "message", error)).split())[:300]
+
+
+def import_openai(folder):
+    """A `GPT2CausalLM` from an OpenAI GPT-2 checkpoint folder (see `read_openai`)."""
+    return read_openai(folder).build()

@@ -52,11 +52,24 @@ ALLOWED_CLASSES = {
 LAYER_FIELDS = {"name": str, "trainable": bool, "dtype": (str, dict)}
 PREPROCESSOR_FIELDS = {**LAYER_FIELDS, "sequence_length": int, "add_start_token": bool, "add_end_token": bool}
 CONFIG_SCHEMAS = {
-    "GPT2Backbone": {**LAYER_FIELDS, "vocabulary_size": int, "num_layers": int, "num_heads": int, "hidden_dim": int,
-                     "intermediate_dim": int, "dropout": float, "max_sequence_length": int,
-                     "layer_norm_epsilon": float},
-    "GPT2Tokenizer": {**LAYER_FIELDS, "sequence_length": (int, type(None)), "add_prefix_space": bool,
-                      "pad_value": int, "special_tokens_in_strings": bool},
+    "GPT2Backbone": {
+        **LAYER_FIELDS,
+        "vocabulary_size": int,
+        "num_layers": int,
+        "num_heads": int,
+        "hidden_dim": int,
+        "intermediate_dim": int,
+        "dropout": float,
+        "max_sequence_length": int,
+        "layer_norm_epsilon": float,
+    },
+    "GPT2Tokenizer": {
+        **LAYER_FIELDS,
+        "sequence_length": (int, type(None)),
+        "add_prefix_space": bool,
+        "pad_value": int,
+        "special_tokens_in_strings": bool,
+    },
     "GPT2Preprocessor": PREPROCESSOR_FIELDS,
     "GPT2CausalLMPreprocessor": PREPROCESSOR_FIELDS,
     "GPT2CausalLM": {"sampler": (str, dict)},

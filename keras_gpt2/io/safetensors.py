@@ -70,7 +70,9 @@ def read_safetensors(path):
         dtype = _numpy_dtype(code)
         expected = math.prod(shape) * dtype.itemsize
         if offsets[1] - offsets[0] != expected:
-            raise entry.error(f"hold {offsets[1] - offsets[0]:,} bytes, shape {shape} needs {expected:,}", "data_offsets")
+            raise entry.error(
+                f"hold {offsets[1] - offsets[0]:,} bytes, shape {shape} needs {expected:,}", "data_offsets"
+            )
         layouts.append((offsets[0], offsets[1], name, dtype, shape))
     position = 0
     for begin, end, name, _, _ in sorted(layouts):

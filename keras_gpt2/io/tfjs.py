@@ -27,7 +27,7 @@ import numpy as np
 
 from keras_gpt2.io.checked_json import CheckedJSON
 from keras_gpt2.io.destination import writing_folder
-from keras_gpt2.io.loading import build_causal_lm
+from keras_gpt2.io.loading import CheckpointPlan
 from keras_gpt2.io.loading import checked_backbone_config
 from keras_gpt2.io.loading import read_gpt2_tokenizer
 from keras_gpt2.io.paths import safe_child
@@ -135,7 +135,7 @@ def write_artifact(
     return model_json
 
 
-def _quantization(weight, storage):
+def _quantization(weight):
     """The checked `quantization` entry of a manifest weight (or None)."""
     if not weight.has("quantization") or weight.value["quantization"] is None:
         return None
@@ -170,7 +170,7 @@ def _weight_layout(weight):
     dtype = weight.get("dtype", str, "float32")
     if dtype not in ("float32", "int32"):
         raise weight.error(f"{dtype!r} is not float32 or int32", "dtype")
-    quantization = _quantization(weight, dtype)
+    quantization = _quantization(weight)
     storage = np.dtype(STORAGE_DTYPES[quantization["dtype"] if quantization else dtype])
     return name, shape, storage, size * storage.itemsize, quantization
 
@@ -349,8 +349,8 @@ def _preprocessor_settings(preprocessor, folder, where):
     return tokenizer, config
 
 
-def import_tfjs(model_json_path):
-    """A `GPT2CausalLM` from a TF.js artifact (ours, or the tensorflowjs writer's with our names)."""
+def read_tfjs(model_json_path):
+    """The checked `CheckpointPlan` of a TF.js artifact (ours, or the tensorflowjs writer's with our names)."""
     model_json_path = os.fspath(model_json_path)
     model_json, tensors, available = read_manifest(model_json_path)
     topology = model_json.child("modelTopology")
@@ -379,7 +379,7 @@ def import_tfjs(model_json_path):
                 f"{backbone_config['vocabulary_size']:,}",
                 "preprocessor",
             )
-    return build_causal_lm(
+    return CheckpointPlan(
         backbone_config,
         tfjs_weight_table,
         tensors,
@@ -388,3 +388,8 @@ def import_tfjs(model_json_path):
         preprocessor_config=preprocessor_config,
         description="import-tfjs",
     )
+
+
+def import_tfjs(model_json_path):
+    """A `GPT2CausalLM` from a TF.js artifact (see `read_tfjs`)."""
+    return read_tfjs(model_json_path).build()

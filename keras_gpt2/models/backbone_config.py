@@ -56,7 +56,7 @@ def validate_backbone_config(config, where, field_names=None):
         fail("layer_norm_epsilon", f"must be positive, got {config['layer_norm_epsilon']}")
     count = parameter_count(config)
     if count > MAX_PARAMETERS:
-        fail("num_layers", f"the config asks for {count:,} parameters, more than {MAX_PARAMETERS:,}")
+        fail(None, f"the config asks for {count:,} parameters, more than {MAX_PARAMETERS:,}")
     return config
 
 

@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_gpt2 import samplers
+from keras_gpt2.errors import InvalidInputError
 from keras_gpt2.models.gpt2_backbone import GPT2Backbone  # noqa: F401 (registers the class)
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor  # noqa: F401
 from keras_gpt2.samplers.sampler import any_equal
@@ -90,6 +91,8 @@ class GPT2CausalLM(keras.Model):
         return x, y, sample_weight
 
     def fit(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
+        if isinstance(x, (list, tuple)) and len(x) == 0:
+            raise InvalidInputError("fit", "x", "is empty; give at least one text (or a dataset)")
         x, y, sample_weight = self._preprocess_data(x, y, sample_weight)
         return super().fit(x, y, batch_size=batch_size, sample_weight=sample_weight, **kwargs)
 
@@ -196,9 +199,7 @@ class GPT2CausalLM(keras.Model):
         """`(token_ids, padding_mask, batched)` numpy arrays padded to the generation length."""
         limit = self.backbone.max_sequence_length
         if isinstance(inputs, dict):
-            token_ids = np.atleast_2d(np.asarray(keras.ops.convert_to_numpy(inputs["token_ids"]), "int32"))
-            mask = inputs.get("padding_mask", np.ones_like(token_ids))
-            padding_mask = np.atleast_2d(np.asarray(keras.ops.convert_to_numpy(mask), bool))
+            token_ids, padding_mask = self._checked_token_inputs(inputs)
             batched = np.ndim(inputs["token_ids"]) == 2
             lengths = padding_mask.sum(axis=-1)
         else:
@@ -233,6 +234,34 @@ class GPT2CausalLM(keras.Model):
             padded_ids[:, :width], padded_mask[:, :width] = token_ids[:, :width], padding_mask[:, :width]
             token_ids, padding_mask = padded_ids, padded_mask
         return token_ids, padding_mask, batched
+
+    def _checked_token_inputs(self, inputs, where="generate"):
+        """`(token_ids, padding_mask)` as 2-D numpy arrays, refused unless ids fit the vocabulary and shapes agree."""
+        if "token_ids" not in inputs:
+            raise InvalidInputError(where, "inputs", "a dict of arrays needs a 'token_ids' entry")
+        raw_ids = np.asarray(keras.ops.convert_to_numpy(inputs["token_ids"]))
+        if raw_ids.ndim not in (1, 2) or raw_ids.size == 0 or raw_ids.dtype.kind not in "iu":
+            raise InvalidInputError(
+                where, "token_ids", f"must be a non-empty 1-D or 2-D integer array, got {raw_ids.dtype} {raw_ids.shape}"
+            )
+        vocabulary_size = self.backbone.vocabulary_size
+        outside = (raw_ids < 0) | (raw_ids >= vocabulary_size)
+        if outside.any():
+            position = tuple(int(i) for i in np.argwhere(outside)[0])
+            raise InvalidInputError(
+                where,
+                f"token_ids{list(position)}",
+                f"{int(raw_ids[position])} is outside the vocabulary [0, {vocabulary_size})",
+            )
+        token_ids = np.atleast_2d(raw_ids.astype("int32"))
+        if inputs.get("padding_mask") is None:
+            return token_ids, np.ones(token_ids.shape, bool)
+        raw_mask = np.asarray(keras.ops.convert_to_numpy(inputs["padding_mask"]))
+        if raw_mask.shape != raw_ids.shape:
+            raise InvalidInputError(
+                where, "padding_mask", f"has shape {raw_mask.shape}, but token_ids has shape {raw_ids.shape}"
+            )
+        return token_ids, np.atleast_2d(raw_mask.astype(bool))
 
     def _finish(self, token_ids, prompt_mask, stop_token_ids, strip_prompt):
         """Padding mask of the generated tokens: up to and excluding the first stop token."""

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from keras_gpt2.errors import InvalidInputError
+
 
 def is_symbolic_tf_tensor(value):
     """True for a TensorFlow tensor with no concrete value (inside `tf.function`/`tf.data`)."""
@@ -41,6 +43,14 @@ def to_python_strings(inputs):
                 raise ValueError(f"Input {index} is not valid UTF-8 ({error.reason} at byte {error.start}).") from None
         if not isinstance(item, str):
             raise TypeError(f"Expected text (str or UTF-8 bytes), got {type(item).__name__} at input {index}.")
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise InvalidInputError(
+                f"text {index}",
+                f"character {error.start}",
+                f"U+{ord(item[error.start]):04X} is a lone surrogate, which no UTF-8 text (and no token) can hold",
+            ) from None
         strings.append(item)
     return strings, batched
 
