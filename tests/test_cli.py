@@ -108,3 +108,97 @@ def test_export_tfjs_with_demo_and_import_back(preset, tmp_path):
     assert main(["import-tfjs", str(tmp_path / "web" / "model.json"), str(tmp_path / "back")]) == 0
     assert GPT2CausalLM.from_preset(tmp_path / "back").backbone.hidden_dim == 16
     assert main(["serve-demo", str(tmp_path / "nothing")]) == 2
+
+
+# === Every error class: one line on stderr, exit code 2, nothing touched ===
+
+
+def assert_refused(run, *fragments):
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("keras-gpt2 "), run.stderr
+    assert "Traceback" not in run.stderr and "weights_only=False" not in run.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def folder_state(folder):
+    return sorted((str(p.relative_to(folder)), p.read_bytes()) for p in folder.rglob("*") if p.is_file())
+
+
+def test_destination_with_a_users_files_is_refused_and_untouched(preset, tmp_path):
+    site = tmp_path / "public"
+    site.mkdir()
+    (site / "index.html").write_text("<h1>my site</h1>")
+    for overwrite in ([], ["--overwrite"]):
+        assert_refused(run_cli("export-tfjs", str(preset), str(site), *overwrite), str(site))
+    assert folder_state(site) == [("index.html", b"<h1>my site</h1>")]
+    before = folder_state(preset)
+    assert_refused(run_cli("export-tfjs", str(preset), str(preset)), "source")
+    assert_refused(run_cli("export-hf", str(preset), str(preset / "inside")), "source")
+    assert folder_state(preset) == before
+
+
+def test_import_into_its_own_source_is_refused(tmp_path):
+    source = tmp_path / "hf"
+    source.mkdir()
+    (source / "config.json").write_text("{}")
+    (source / "model.safetensors").write_bytes(b"\0" * 16)
+    before = folder_state(source)
+    assert_refused(run_cli("import-hf", str(source), str(source)), "source")
+    assert folder_state(source) == before
+
+
+def test_malformed_checkpoint_is_one_line_naming_file_and_field(tmp_path):
+    source = tmp_path / "hf"
+    source.mkdir()
+    (source / "config.json").write_text('{"n_embd": "768", "n_layer": 1}')
+    (source / "model.safetensors").write_bytes((8).to_bytes(8, "little") + b"{}      ")
+    assert_refused(run_cli("import-hf", str(source), str(tmp_path / "out")), "config.json: n_embd: must be an integer")
+    assert not (tmp_path / "out").exists()
+    assert_refused(
+        run_cli("import-tfjs", str(source / "nope.json"), str(tmp_path / "out")), "nope.json: does not exist"
+    )
+
+
+def test_hostile_manifest_path_is_refused(preset, tmp_path):
+    assert main(["export-tfjs", str(preset), str(tmp_path / "web")]) == 0
+    model_json = json.loads((tmp_path / "web" / "model.json").read_text())
+    model_json["weightsManifest"][0]["paths"][0] = "../../etc/passwd"
+    (tmp_path / "web" / "model.json").write_text(json.dumps(model_json))
+    run = run_cli("import-tfjs", str(tmp_path / "web" / "model.json"), str(tmp_path / "back"))
+    assert_refused(run, "weightsManifest[0].paths[0]: '../../etc/passwd' must be a plain relative file name")
+    assert not (tmp_path / "back").exists()
+
+
+def test_pickled_code_in_a_bin_is_refused_without_dangerous_advice(tmp_path):
+    torch = pytest.importorskip("torch")
+    source = tmp_path / "hf"
+    source.mkdir()
+    (source / "config.json").write_text(
+        json.dumps({"vocab_size": 10, "n_layer": 1, "n_head": 1, "n_embd": 4, "n_positions": 4})
+    )
+    torch.save({"weight": Payload()}, source / "pytorch_model.bin")
+    run = run_cli("import-hf", str(source), str(tmp_path / "out"))
+    assert_refused(run, "pytorch_model.bin: holds Python objects other than tensors; refused")
+
+
+class Payload:
+    """Any class: unpickling it would import and run code, which weights_only refuses."""
+
+
+def test_invalid_utf8_and_busy_port_and_debug(tmp_path):
+    import socket
+
+    run = subprocess.run(
+        [sys.executable, "-m", "keras_gpt2.cli.main", "tokenize", b"caf\xe9"], capture_output=True, text=True
+    )
+    assert_refused(run, "text: is not valid UTF-8")
+    (tmp_path / "index.html").write_text("x")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        run = run_cli("serve-demo", str(tmp_path), "--port", str(busy.getsockname()[1]))
+    assert_refused(run, "cannot listen on 127.0.0.1")
+    run = run_cli("--debug", "import-hf", str(tmp_path), str(tmp_path / "out"))
+    assert run.returncode != 0 and "Traceback" in run.stderr
