@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_gpt2.errors import InvalidInputError
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 from tests.helpers import random_token_inputs
@@ -215,6 +216,22 @@ def test_generation_limits_are_clear_errors(causal_lm):
         from keras_gpt2.samplers.top_k_sampler import TopKSampler
 
         causal_lm.generate("Hello", sampler=TopKSampler(k=60000))
+
+
+def test_bad_inputs_are_refused_before_anything_compiles(causal_lm):
+    prompt = {"token_ids": np.array([[50256, 15496, 50257]]), "padding_mask": np.array([[1, 1, 1]])}
+    with pytest.raises(InvalidInputError, match=r"generate: token_ids\[0, 2\]: 50257 is outside the vocabulary"):
+        causal_lm.generate(prompt)
+    with pytest.raises(InvalidInputError, match="token_ids.*is outside the vocabulary"):
+        causal_lm.generate({"token_ids": np.array([-1, 5])})
+    with pytest.raises(InvalidInputError, match=r"padding_mask: has shape \(1, 2\), but token_ids has shape \(1, 3\)"):
+        causal_lm.generate({"token_ids": np.array([[1, 2, 3]]), "padding_mask": np.array([[1, 1]])})
+    with pytest.raises(InvalidInputError, match="must be a non-empty 1-D or 2-D integer array"):
+        causal_lm.generate({"token_ids": np.array([[0.5, 1.0]])})
+    with pytest.raises(InvalidInputError, match="fit: x: is empty"):
+        causal_lm.fit([])
+    with pytest.raises(InvalidInputError, match="text 1: character 3: U\\+D800 is a lone surrogate"):
+        causal_lm.generate(["fine", "abc\ud800def"])
 
 
 def test_score_cuts_long_sequences_into_windows_predicting_each_token_once():
