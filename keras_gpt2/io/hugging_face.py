@@ -224,7 +224,8 @@ def _read_pytorch_bin(path):
             path, None, "is a PyTorch pickle; install torch to read it safely, or convert it to model.safetensors"
         ) from None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        # Not mmap=True: memory-mapped loading skips the check of record sizes against the storages.
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises pickle, zip and runtime errors of many types
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         problem = (

@@ -140,21 +140,20 @@ def read_openai(folder):
     config = checked_backbone_config(
         backbone_config_from_hparams(hparams), hparams_path, HPARAMS_FIELDS, available, BYTES_PER_STORED_PARAMETER
     )
+    # TensorFlow's checkpoint reader is native code that reports damage with whatever
+    # exception type its binding chooses (OpError, ValueError, IndexError, ...).
     try:
         reader = tf.train.load_checkpoint(prefix)
         shapes = reader.get_variable_to_shape_map()
-    except (tf.errors.OpError, ValueError) as error:
-        raise InvalidCheckpointError(
-            prefix + ".index",
-            None,
-            f"is not a readable checkpoint ({error.message if hasattr(error, 'message') else error})",
-        ) from None
+    except Exception as error:
+        problem = f"is not a readable checkpoint ({_message(error)})"
+        raise InvalidCheckpointError(f"{prefix}.index", None, problem) from None
 
     def read(name):
         try:
             return reader.get_tensor(name)
-        except (tf.errors.OpError, ValueError) as error:
-            raise InvalidCheckpointError(prefix, name, f"cannot be read ({getattr(error, 'message', error)})") from None
+        except Exception as error:
+            raise InvalidCheckpointError(prefix, name, f"cannot be read ({_message(error)})") from None
 
     tensors = {name: StoredTensor(tuple(shape), lambda name=name: read(name)) for name, shape in shapes.items()}
     tokenizer = checkpoint_tokenizer(

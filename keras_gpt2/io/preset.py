@@ -112,7 +112,10 @@ def _entry(preset, filename, expected):
     for key in config.keys():
         if key not in schema:
             raise config.error("is not a field of " + name, key)
-        config.get(key, schema[key], None)
+        value = config.get(key, schema[key], None)
+        lowest = {"sequence_length": 1, "pad_value": 0}.get(key)
+        if lowest is not None and value is not None and value < lowest:
+            raise config.error(f"must be at least {lowest}, got {value}", key)
     values = dict(config.value)
     if isinstance(values.get("dtype"), dict):
         values["dtype"] = _dtype_policy(config.child("dtype"))

@@ -50,7 +50,7 @@ class GPT2Backbone(keras.Model):
         dtype=None,
         **kwargs,
     ):
-        config = validate_backbone_config(
+        validate_backbone_config(
             dict(
                 vocabulary_size=vocabulary_size,
                 num_layers=num_layers,
@@ -63,9 +63,6 @@ class GPT2Backbone(keras.Model):
             ),
             type(self).__name__,
         )
-        vocabulary_size, num_layers, num_heads = config["vocabulary_size"], config["num_layers"], config["num_heads"]
-        hidden_dim, intermediate_dim, dropout = config["hidden_dim"], config["intermediate_dim"], config["dropout"]
-        max_sequence_length, layer_norm_epsilon = config["max_sequence_length"], config["layer_norm_epsilon"]
 
         # === Layers ===
         kernel_initializer = keras.initializers.RandomNormal(stddev=0.02)
