@@ -81,7 +81,7 @@ def check_destination(destination, sources=(), overwrite=False, argument="destin
             return
         if not overwrite:
             raise DestinationError(
-                destination, None, "exists and is not empty (pass --overwrite to replace an output of keras-gpt2)"
+                destination, None, "exists and is not empty (to replace an output of keras-gpt2, pass --overwrite, or overwrite=True in Python)"
             )
         ours = _written_by_us(path)
         if ours is None:
@@ -146,7 +146,7 @@ def writing_folder(destination, sources=(), overwrite=False):
     ...         pass
     ... except DestinationError as error:
     ...     print(error.problem)
-    exists and is not empty (pass --overwrite to replace an output of keras-gpt2)
+    exists and is not empty (to replace an output of keras-gpt2, pass --overwrite, or overwrite=True in Python)
     """
     check_destination(destination, sources, overwrite)
     path = os.path.abspath(os.fspath(destination))
