@@ -59,6 +59,21 @@ def test_fit_on_raw_strings_lowers_the_loss(causal_lm):
     assert losses[-1] < 0.8 * losses[0]
 
 
+def test_loss_on_raw_strings_is_nats_per_real_token(causal_lm):
+    texts = ["To be, or not to be", "Hi"]  # 7 and 2 tokens in a 16-token window: mostly padding
+    causal_lm.compile()
+    reported = causal_lm.evaluate(texts, verbose=0, return_dict=True)["loss"]
+    x, y, weights = causal_lm.preprocessor(texts)
+    logits = keras.ops.convert_to_numpy(causal_lm.predict(x, verbose=0)).astype("float64")
+    peak = logits.max(-1, keepdims=True)
+    log_probs = logits - peak - np.log(np.exp(logits - peak).sum(-1, keepdims=True))
+    chosen = np.take_along_axis(log_probs, np.asarray(y)[..., None], axis=-1)[..., 0]
+    weights = np.asarray(weights, "float64")
+    expected = -(chosen * weights).sum() / weights.sum()
+    assert expected > 5  # an untrained model over 50,257 tokens: several nats per token
+    np.testing.assert_allclose(reported, expected, rtol=1e-4)
+
+
 def test_fit_on_tf_data_and_on_arrays(causal_lm):
     import tensorflow as tf
 

@@ -81,7 +81,10 @@ def check_destination(destination, sources=(), overwrite=False, argument="destin
             return
         if not overwrite:
             raise DestinationError(
-                destination, None, "exists and is not empty (to replace an output of keras-gpt2, pass --overwrite, or overwrite=True in Python)"
+                destination,
+                None,
+                "exists and is not empty (to replace an output of keras-gpt2, pass --overwrite, "
+                "or overwrite=True in Python)",
             )
         ours = _written_by_us(path)
         if ours is None:

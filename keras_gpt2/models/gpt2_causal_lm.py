@@ -64,13 +64,15 @@ class GPT2CausalLM(keras.Model):
     def compile(self, optimizer="auto", loss="auto", weighted_metrics="auto", sampler="top_k", **kwargs):
         """Keras `compile` with GPT-2 defaults, plus the sampler `generate` uses.
 
-        Defaults: Adam(2e-5), sparse categorical cross-entropy from logits,
-        and weighted sparse categorical accuracy (padding has zero weight).
+        Defaults: Adam(2e-5), sparse categorical cross-entropy from logits
+        averaged over real tokens (padding has zero weight, so the loss is
+        nats per token whatever the padding), and weighted accuracy.
         """
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(2e-5)
         if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            # The mean over real tokens (padding has weight 0), not over every position.
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
         if weighted_metrics == "auto":
             weighted_metrics = [keras.metrics.SparseCategoricalAccuracy()]
         super().compile(optimizer=optimizer, loss=loss, weighted_metrics=weighted_metrics, **kwargs)

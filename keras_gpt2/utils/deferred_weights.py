@@ -30,8 +30,10 @@ def build_then_load(build, load):
     JAX, drawing GPT-2 small's random embedding alone peaks at 0.7 GB); each
     variable gets its first value from `load`. Variables that `load` leaves
     unset (a dropout layer's seed) are then initialized as usual. Other
-    backends build and load plainly. Memory freed by loading is then given
-    back to the system (`release_freed_memory`).
+    backends build and load plainly, and so does JAX while a
+    `keras.distribution` is set: Keras then creates each variable with its
+    layout's sharding, which the stateless path would bypass. Memory freed
+    by loading is then given back to the system (`release_freed_memory`).
 
     Examples:
     >>> import numpy as np
@@ -42,7 +44,7 @@ def build_then_load(build, load):
     >>> keras.ops.convert_to_numpy(model(np.ones((1, 3)))).tolist()
     [[3.0, 3.0]]
     """
-    if keras.config.backend() != "jax":
+    if keras.config.backend() != "jax" or keras.distribution.distribution() is not None:
         model = build()
         load(model)
         release_freed_memory()
