@@ -155,9 +155,10 @@ class GPT2Backbone(keras.Model):
     def get_layout_map(device_mesh, model_parallel_dim_name="model", data_parallel_dim_name="batch"):
         """A `keras.distribution.LayoutMap` that shards GPT-2's weights on the model axis.
 
-        Embeddings are split along the vocabulary/positions, attention
-        kernels along the heads, MLP kernels along the intermediate width
-        (column- then row-parallel), as in Megatron-LM. Use it with
+        Embeddings are split along the hidden width (so any vocabulary size
+        works, GPT-2's 50,257 included, which no even model axis divides),
+        attention kernels along the heads, MLP kernels along the intermediate
+        width (column- then row-parallel), as in Megatron-LM. Use it with
         `keras.distribution.ModelParallel` (JAX backend).
 
         Examples:
@@ -165,14 +166,14 @@ class GPT2Backbone(keras.Model):
         >>> mesh = keras.distribution.DeviceMesh((1, 1), ["batch", "model"], keras.distribution.list_devices()[:1])
         >>> layout_map = GPT2Backbone.get_layout_map(mesh)
         >>> layout_map["token_embedding/embeddings"].axes
-        ('model', None)
+        (None, 'model')
         """
         model, data = model_parallel_dim_name, data_parallel_dim_name
         if model not in device_mesh.axis_names or data not in device_mesh.axis_names:
             raise ValueError(f"The device mesh needs axes {data!r} and {model!r}; it has {device_mesh.axis_names}.")
         layout_map = keras.distribution.LayoutMap(device_mesh)
-        layout_map["token_embedding/embeddings"] = (model, None)
-        layout_map["position_embedding/embeddings"] = (model, None)
+        layout_map["token_embedding/embeddings"] = (None, model)
+        layout_map["position_embedding/embeddings"] = (None, model)
         layout_map[r"transformer_layer_\d+/self_attention/(query|key|value)/kernel"] = (None, model, None)
         layout_map[r"transformer_layer_\d+/self_attention/(query|key|value)/bias"] = (model, None)
         layout_map[r"transformer_layer_\d+/self_attention/attention_output/kernel"] = (model, None, None)
