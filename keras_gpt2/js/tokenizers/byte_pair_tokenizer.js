@@ -1,8 +1,10 @@
 // Byte-level BPE with GPT-2's pre-tokenizer; mirrors keras_gpt2/tokenizers/byte_pair_tokenizer.py.
 
-// GPT-2's split pattern, the same as the Python tokenizer's.
+// GPT-2's split pattern, the same as the Python tokenizer's. Whitespace is Unicode's
+// White_Space property, as in tiktoken and Python: JavaScript's \s differs (it takes U+FEFF
+// and leaves out U+0085), which gave other ids than Python for text holding those.
 const SPLIT_PATTERN =
-  /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+  /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\p{White_Space}\p{L}\p{N}]+|\p{White_Space}+(?!\P{White_Space})|\p{White_Space}+/gu;
 
 /** GPT-2's reversible map from the 256 byte values to printable characters. */
 export function bytesToUnicode() {
