@@ -17,7 +17,8 @@ MAX_OBJECTS = 100_000
 
 
 def check_h5_file(path):
-    """Raises `InvalidCheckpointError` unless `path` is a self-contained HDF5 file of plain numeric datasets."""
+    """`{dataset path: shape}` of `path`; an `InvalidCheckpointError` unless it is a
+    self-contained HDF5 file of plain numeric datasets."""
     import h5py
 
     if not os.path.isfile(path):
@@ -28,7 +29,7 @@ def check_h5_file(path):
     except OSError as error:
         raise InvalidCheckpointError(path, None, f"is not a readable HDF5 file ({error})") from None
     with file:
-        declared = 0
+        declared, shapes = 0, {}
         pending, seen = [("", file)], 0
         while pending:
             prefix, group = pending.pop()
@@ -56,8 +57,10 @@ def check_h5_file(path):
                 if not isinstance(item, h5py.Dataset):
                     raise InvalidCheckpointError(path, field, f"is a {type(item).__name__}, not a dataset")
                 declared += _check_dataset(path, field, item, size)
+                shapes[field.lstrip("/")] = tuple(item.shape)
         if declared > size:
             raise InvalidCheckpointError(path, None, f"declares {declared:,} bytes of data in a {size:,}-byte file")
+    return shapes
 
 
 def _check_dataset(path, field, dataset, file_size):

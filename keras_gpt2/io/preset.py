@@ -186,9 +186,18 @@ def load_backbone(preset, load_weights=True, **overrides):
     config.update(sizes)
     if not load_weights:
         return _construct(name, config, config_path)
-    check_h5_file(weights_path)
+    stored_shapes = check_h5_file(weights_path)
 
     def load(backbone):
+        # Keras skips groups it cannot match and keeps random weights there; refuse instead.
+        needed = sorted(tuple(variable.shape) for variable in backbone.weights)
+        if sorted(stored_shapes.values()) != needed:
+            raise InvalidCheckpointError(
+                weights_path,
+                None,
+                f"does not fit {CONFIG_FILE}: its {len(stored_shapes)} tensors do not have the shapes of "
+                f"the model's {len(needed)} weights",
+            )
         try:
             backbone.load_weights(weights_path)
         except (ValueError, KeyError, OSError, TypeError) as error:

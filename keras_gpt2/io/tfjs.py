@@ -167,7 +167,7 @@ def _weight_layout(weight):
     size = math.prod(shape)
     if size > MAX_WEIGHT_ELEMENTS:
         raise weight.error(f"declares {size:,} elements, more than any GPT-2 needs", "shape")
-    dtype = weight.get("dtype", str, "float32")
+    dtype = weight.get("dtype", str)
     if dtype not in ("float32", "int32"):
         raise weight.error(f"{dtype!r} is not float32 or int32", "dtype")
     quantization = _quantization(weight)
