@@ -34,6 +34,42 @@ print("RESULT " + json.dumps({"loss": history.history["loss"], "shardings": shar
                               "vocabulary_size": model.backbone.vocabulary_size}))
 """
 
+MULTI_PROCESS_SCRIPT = r"""
+import sys
+import numpy as np
+import jax
+jax.config.update("jax_cpu_collectives_implementation", "gloo")
+import keras
+
+process_id, num_processes, port, output = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+if num_processes > 1:
+    keras.distribution.initialize(job_addresses=f"127.0.0.1:{port}", num_processes=num_processes, process_id=process_id)
+distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+distribution.auto_shard_dataset = False  # each process reads its own shard of the data, below
+keras.distribution.set_distribution(distribution)
+from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+
+backbone = GPT2Backbone(vocabulary_size=50257, num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32,
+                        dropout=0.0, max_sequence_length=8)
+rng = np.random.default_rng(1)
+for variable in backbone.weights:
+    variable.assign(rng.normal(0, 0.1, variable.shape).astype("float32"))
+model = GPT2CausalLM(backbone)
+model.compile(optimizer=keras.optimizers.Adam(1e-2))
+ids = np.random.default_rng(0).integers(0, 50257, size=(16, 9)).astype("int32")
+global_batch = 8
+local_batch = global_batch // num_processes
+# Global batch b is rows [8b, 8b + 8); process p reads its slice of every global batch.
+rows = [8 * b + local_batch * process_id + i for b in range(len(ids) // global_batch) for i in range(local_batch)]
+ids = ids[rows]
+x = {"token_ids": ids[:, :-1], "padding_mask": np.ones((len(ids), 8), bool)}
+before = {"initial__" + v.path.replace("/", "__"): np.asarray(jax.device_get(v.value)) for v in backbone.weights}
+model.fit(x, ids[:, 1:], batch_size=local_batch, epochs=2, shuffle=False, verbose=0)
+after = {v.path.replace("/", "__"): np.asarray(jax.device_get(v.value)) for v in backbone.weights}
+np.savez(output, **before, **after)
+"""
+
 SCRIPT = r"""
 import json, sys
 import numpy as np
@@ -132,3 +168,34 @@ def test_shipped_preset_trains_data_and_model_parallel_at_the_real_vocabulary():
     assert "'model'" not in data["shardings"]["token_embedding/embeddings"]
     for result in (single, data, model):
         assert result["text"].startswith("KING.") and len(result["text"]) > len("KING.")
+
+
+@pytest.mark.slow
+def test_two_processes_on_localhost_end_with_the_weights_of_one(tmp_path):
+    require_jax_pass()
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+    def start(process_id, num_processes):
+        output = str(tmp_path / f"weights_{num_processes}_{process_id}.npz")
+        arguments = [str(process_id), str(num_processes), port, output]
+        command = [sys.executable, "-c", MULTI_PROCESS_SCRIPT, *arguments]
+        return subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True), output
+
+    pair = [start(i, 2) for i in range(2)]
+    single, single_output = start(0, 1)
+    for process, _ in [*pair, (single, single_output)]:
+        _, errors = process.communicate(timeout=600)
+        assert process.returncode == 0, errors[-3000:]
+    expected = np.load(single_output)
+    for _, output in pair:
+        weights = np.load(output)
+        assert sorted(weights.files) == sorted(expected.files)
+        for name in expected.files:
+            np.testing.assert_allclose(weights[name], expected[name], atol=1e-5, err_msg=name)
+    moved = expected["transformer_layer_0__self_attention__query__kernel"]
+    assert np.abs(moved - expected["initial__transformer_layer_0__self_attention__query__kernel"]).max() > 1e-3
