@@ -172,6 +172,32 @@ def test_batched_prompts_of_different_lengths_equal_each_alone(causal_lm):
     assert all(text.startswith(prompt) for text, prompt in zip(together, prompts))
 
 
+def test_every_prompt_in_a_batch_gets_exactly_max_new_tokens(causal_lm):
+    prompts = ["The", "Shall I compare thee to a", "Rough winds"]
+    together = causal_lm.generate(prompts, max_new_tokens=5, sampler="greedy", stop_token_ids=None, strip_prompt=True)
+    alone = [
+        causal_lm.generate(p, max_new_tokens=5, sampler="greedy", stop_token_ids=None, strip_prompt=True)
+        for p in prompts
+    ]
+    assert together == alone
+    ids = causal_lm.preprocessor.generate_preprocess(prompts, sequence_length=16)
+    output = causal_lm.generate(ids, max_new_tokens=5, sampler="greedy", stop_token_ids=None, strip_prompt=True)
+    assert output["padding_mask"].sum(axis=-1).tolist() == [5, 5, 5]
+
+
+def test_prompts_of_many_lengths_share_a_few_compiled_decode_loops(causal_lm):
+    causal_lm.compile(sampler="greedy")
+    before = dict(causal_lm.compilation_counts)
+    rng = np.random.default_rng(0)
+    for length in range(1, 13):  # sequences of 5..16 tokens: length buckets 8 and 16
+        prompt = {"token_ids": rng.integers(0, 50257, size=(1, length))}
+        output = causal_lm.generate(prompt, max_new_tokens=4, stop_token_ids=None)
+        assert output["token_ids"].shape == (1, length + 4) and output["padding_mask"].all()
+    assert causal_lm.compilation_counts["decode"] - before["decode"] <= 2
+    # (prefix width, bucket): (1, 8), (2, 8), (4, 8), (8, 16), (16, 16)
+    assert causal_lm.compilation_counts["prefill"] - before["prefill"] <= 5
+
+
 def test_tokens_after_a_stop_token_are_masked():
     model = GPT2CausalLM(tiny_backbone(vocabulary_size=40, max_sequence_length=16))
     prompt = {"token_ids": np.array([[1, 2, 0, 0, 0, 0, 0, 0]]), "padding_mask": np.array([[1, 1, 0, 0, 0, 0, 0, 0]])}

@@ -1,5 +1,7 @@
 """GPT-2 as a language model: next-token logits, training, generation, scoring."""
 
+import dataclasses
+
 import keras
 import numpy as np
 from keras import ops
@@ -20,6 +22,25 @@ def _is_string_data(x):
         return True
     dtype = getattr(x, "dtype", None)
     return dtype is not None and (getattr(dtype, "kind", "") in "USO" or str(dtype) == "<dtype: 'string'>")
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedPrompts:
+    """Prompts ready for the compiled prefill and decode: `[batch, bucket]` arrays, and for
+    each row the length to generate up to (`limits`); `start` is the shortest prompt's
+    length and `end` the longest limit, where the decode loop stops."""
+
+    token_ids: np.ndarray
+    padding_mask: np.ndarray
+    batched: bool
+    limits: np.ndarray
+    start: int
+    end: int
+
+    def frozen_mask(self):
+        """True where the sampler must keep the token: the prompt, and each row past its limit."""
+        positions = np.arange(self.token_ids.shape[1])[None, :]
+        return self.padding_mask | (positions >= self.limits[:, None])
 
 
 @keras.saving.register_keras_serializable(package="keras_gpt2")
@@ -58,6 +79,8 @@ class GPT2CausalLM(keras.Model):
         self.sampler = samplers.get("top_k")
         self._generate_functions = {}
         self._named_samplers = {}
+        # How many programs generation has traced (compiled), by kind: "prefill", "decode", "step".
+        self.compilation_counts = {"prefill": 0, "decode": 0, "step": 0}
 
     # === Training ===
 
@@ -141,6 +164,7 @@ class GPT2CausalLM(keras.Model):
         positions it fills beyond that (padding, or the rest of longer
         prompts) are written again by the decoding steps before they are read.
         """
+        self.compilation_counts["prefill"] += 1  # compiled, this runs only while tracing
         cache = self.init_cache(ops.shape(prefix_ids)[0], ops.shape(token_ids)[1])
         _, _, cache = self.call_with_cache(prefix_ids, cache, 0)
         return cache
@@ -169,13 +193,14 @@ class GPT2CausalLM(keras.Model):
             self._generate_functions[key] = compile_function(function, self.variables, sampler.variables)
         return self._generate_functions[key]
 
-    def _generate_function(self, sampler, stop_token_ids):
-        def generate_tokens(token_ids, padding_mask, prefix_ids):
-            index = ops.min(ops.sum(ops.cast(padding_mask, "int32"), axis=-1))
-            cache = self._prefill(prefix_ids, token_ids)
-            return sampler(self._next, token_ids, cache, index, padding_mask, stop_token_ids)
+    def _decode_function(self, sampler, stop_token_ids):
+        """The compiled decode loop; its shapes depend only on the batch and the length bucket."""
 
-        return self._compiled(("generate", sampler, stop_token_ids), generate_tokens, sampler)
+        def decode(token_ids, cache, frozen_mask, start, end):
+            self.compilation_counts["decode"] += 1  # runs only while tracing
+            return sampler(self._next, token_ids, cache, start, frozen_mask, stop_token_ids, end=end)
+
+        return self._compiled(("decode", sampler, stop_token_ids), decode, sampler)
 
     @staticmethod
     def _prefix(token_ids, padding_mask):
@@ -198,12 +223,19 @@ class GPT2CausalLM(keras.Model):
         return tuple(int(i) for i in stop_token_ids)
 
     def _prepare_prompts(self, inputs, max_length, max_new_tokens):
-        """`(token_ids, padding_mask, batched)` numpy arrays padded to the generation length."""
+        """The prompts as a `PreparedPrompts`, padded to a length bucket.
+
+        The arrays are as wide as the smallest power of two that holds the
+        longest sequence to make (at most `max_sequence_length`), so prompts
+        of many lengths share a few compiled programs; the decode loop stops
+        at `end`, and each row at its own limit.
+        """
         limit = self.backbone.max_sequence_length
         if isinstance(inputs, dict):
             token_ids, padding_mask = self._checked_token_inputs(inputs)
             batched = np.ndim(inputs["token_ids"]) == 2
             lengths = padding_mask.sum(axis=-1)
+            strings = None
         else:
             if self.preprocessor is None:
                 raise ValueError(
@@ -217,25 +249,29 @@ class GPT2CausalLM(keras.Model):
         if max_new_tokens is not None:
             if max_length is not None:
                 raise ValueError("Pass `max_length` or `max_new_tokens`, not both.")
-            max_length = int(lengths.max()) + int(max_new_tokens)
-        if max_length is None:
-            max_length = token_ids.shape[1] if token_ids is not None else self.preprocessor.sequence_length
-        if max_length > limit:
-            raise ValueError(f"`max_length` {max_length} is beyond this model's max_sequence_length ({limit}).")
+            limits = lengths + int(max_new_tokens)
+        else:
+            if max_length is None:
+                max_length = token_ids.shape[1] if token_ids is not None else self.preprocessor.sequence_length
+            limits = np.full(len(lengths), int(max_length))
+        end = int(limits.max())
+        if end > limit:
+            raise ValueError(f"`max_length` {end} is beyond this model's max_sequence_length ({limit}).")
         if int(lengths.min()) < 1:
             raise ValueError("Every prompt needs at least one token (the start token counts).")
-        if int(lengths.max()) > max_length:
-            raise ValueError(f"A prompt has {int(lengths.max())} tokens, more than `max_length` {max_length}.")
+        if int(lengths.max()) > end or np.any(lengths > limits):
+            raise ValueError(f"A prompt has {int(lengths.max())} tokens, more than `max_length` {end}.")
+        width = min(1 << max(end - 1, 0).bit_length(), limit)
         if token_ids is None:
-            x = self.preprocessor.generate_preprocess(strings, sequence_length=max_length)
-            token_ids, padding_mask = x["token_ids"], x["padding_mask"]
-        elif token_ids.shape[1] != max_length:
-            width = min(token_ids.shape[1], max_length)
-            padded_ids = np.zeros((len(token_ids), max_length), "int32")
-            padded_mask = np.zeros((len(token_ids), max_length), bool)
-            padded_ids[:, :width], padded_mask[:, :width] = token_ids[:, :width], padding_mask[:, :width]
+            x = self.preprocessor.generate_preprocess(strings, sequence_length=width)
+            token_ids, padding_mask = np.asarray(x["token_ids"]), np.asarray(x["padding_mask"], bool)
+        else:
+            kept = min(token_ids.shape[1], end)
+            padded_ids = np.zeros((len(token_ids), width), "int32")
+            padded_mask = np.zeros((len(token_ids), width), bool)
+            padded_ids[:, :kept], padded_mask[:, :kept] = token_ids[:, :kept], padding_mask[:, :kept]
             token_ids, padding_mask = padded_ids, padded_mask
-        return token_ids, padding_mask, batched
+        return PreparedPrompts(token_ids, padding_mask, batched, limits, int(lengths.min()), end)
 
     def _checked_token_inputs(self, inputs, where="generate"):
         """`(token_ids, padding_mask)` as 2-D numpy arrays, refused unless ids fit the vocabulary and shapes agree."""
@@ -265,10 +301,13 @@ class GPT2CausalLM(keras.Model):
             )
         return token_ids, np.atleast_2d(raw_mask.astype(bool))
 
-    def _finish(self, token_ids, prompt_mask, stop_token_ids, strip_prompt):
-        """Padding mask of the generated tokens: up to and excluding the first stop token."""
-        token_ids = np.asarray(keras.ops.convert_to_numpy(token_ids))
-        generated = ~prompt_mask
+    def _finish(self, token_ids, prompts, stop_token_ids, strip_prompt):
+        """`(token_ids, padding_mask)` cut to `end`: the mask marks each row's prompt (unless
+        stripped) and its new tokens, up to its limit and before its first stop token."""
+        token_ids = np.asarray(keras.ops.convert_to_numpy(token_ids))[:, : prompts.end]
+        prompt_mask = prompts.padding_mask[:, : prompts.end]
+        positions = np.arange(prompts.end)[None, :]
+        generated = ~prompt_mask & (positions < prompts.limits[:, None])
         if stop_token_ids is not None:
             stops = keras.ops.convert_to_numpy(any_equal(token_ids, stop_token_ids, generated))
             after_stop = np.cumsum(stops, axis=-1) > 0
@@ -306,19 +345,24 @@ class GPT2CausalLM(keras.Model):
         """
         sampler = self._get_sampler(sampler)
         stop_token_ids = self._resolve_stop_token_ids(stop_token_ids)
-        token_ids, prompt_mask, batched = self._prepare_prompts(inputs, max_length, max_new_tokens)
-        generate_tokens = self._generate_function(sampler, stop_token_ids)
-        output = generate_tokens(
-            ops.convert_to_tensor(token_ids),
-            ops.convert_to_tensor(prompt_mask),
-            self._prefix(token_ids, prompt_mask),
+        prompts = self._prepare_prompts(inputs, max_length, max_new_tokens)
+        prefill = self._compiled(("prefill",), self._prefill, sampler)
+        decode = self._decode_function(sampler, stop_token_ids)
+        tokens = ops.convert_to_tensor(prompts.token_ids)
+        cache = prefill(self._prefix(prompts.token_ids, prompts.padding_mask), tokens)
+        output = decode(
+            tokens,
+            cache,
+            ops.convert_to_tensor(prompts.frozen_mask()),
+            ops.convert_to_tensor(prompts.start, "int32"),
+            ops.convert_to_tensor(prompts.end, "int32"),
         )
-        token_ids, padding_mask = self._finish(output, prompt_mask, stop_token_ids, strip_prompt)
+        token_ids, padding_mask = self._finish(output, prompts, stop_token_ids, strip_prompt)
         result = {"token_ids": token_ids, "padding_mask": padding_mask}
         if isinstance(inputs, dict):
-            return result if batched else {k: v[0] for k, v in result.items()}
+            return result if prompts.batched else {k: v[0] for k, v in result.items()}
         texts = self.preprocessor.generate_postprocess(result)
-        return texts if batched else texts[0]
+        return texts if prompts.batched else texts[0]
 
     def generate_stream(self, prompt, max_length=None, max_new_tokens=None, stop_token_ids="auto", sampler=None):
         """Yields the text of one prompt's continuation piece by piece, as it is made.
@@ -335,21 +379,23 @@ class GPT2CausalLM(keras.Model):
             raise ValueError("Streaming text needs a preprocessor to detokenize.")
         sampler = self._get_sampler(sampler)
         stop_token_ids = self._resolve_stop_token_ids(stop_token_ids) or ()
-        token_ids, prompt_mask, _ = self._prepare_prompts([prompt], max_length, max_new_tokens)
+        prompts = self._prepare_prompts([prompt], max_length, max_new_tokens)
+        token_ids, prompt_mask = prompts.token_ids, prompts.padding_mask
         prefill = self._compiled(("prefill",), self._prefill, sampler)
 
         def decode_step(token_ids, cache, index, mask):
+            self.compilation_counts["step"] += 1  # runs only while tracing
             uniform = sampler.draw_uniform((ops.shape(token_ids)[0],))
             return sampler.step(self._next, token_ids, cache, index, mask, uniform)
 
         step = self._compiled(("step", sampler), decode_step, sampler)
         length = int(prompt_mask.sum())
-        mask = ops.convert_to_tensor(prompt_mask)
+        mask = ops.convert_to_tensor(prompts.frozen_mask())
         tokens = ops.convert_to_tensor(token_ids)
         cache = prefill(self._prefix(token_ids, prompt_mask), tokens)
         new_ids, emitted = [], ""
         tokenizer = self.preprocessor.tokenizer
-        for index in range(length, token_ids.shape[1]):
+        for index in range(length, int(prompts.limits[0])):
             tokens, cache = step(tokens, cache, ops.convert_to_tensor(index, "int32"), mask)
             token = int(keras.ops.convert_to_numpy(tokens)[0, index])
             if token in stop_token_ids:

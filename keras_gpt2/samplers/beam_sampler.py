@@ -5,6 +5,7 @@ from keras import tree
 
 from keras_gpt2.samplers.sampler import Sampler
 from keras_gpt2.samplers.sampler import any_equal
+from keras_gpt2.samplers.sampler import keep_going
 
 
 class BeamSampler(Sampler):
@@ -30,7 +31,7 @@ class BeamSampler(Sampler):
             raise ValueError(f"`num_beams` must be an integer >= 1, got {num_beams!r}.")
         self.num_beams = num_beams
 
-    def __call__(self, next, prompt, cache, index, mask, stop_token_ids=None):
+    def __call__(self, next, prompt, cache, index, mask, stop_token_ids=None, end=None):
         batch_size, max_length = ops.shape(prompt)[0], ops.shape(prompt)[1]
         beams = self.num_beams
 
@@ -47,10 +48,10 @@ class BeamSampler(Sampler):
             return ops.any(any_equal(prompt, stop_token_ids, ops.logical_not(mask)), axis=-1)
 
         def cond(prompt, cache, index, log_probs):
-            if stop_token_ids is None:
-                return True
-            best = ops.reshape(finished(prompt), [batch_size, beams])[:, 0]
-            return ops.logical_not(ops.all(best))
+            def best_finished(prompt):
+                return ops.reshape(finished(prompt), [batch_size, beams])[:, 0]
+
+            return keep_going(prompt, index, mask, stop_token_ids, end, finished=best_finished)
 
         def body(prompt, cache, index, log_probs):
             logits, cache = next(prompt, cache, index)

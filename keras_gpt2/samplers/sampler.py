@@ -12,6 +12,22 @@ def any_equal(inputs, values, where):
     return ops.logical_and(found, where)
 
 
+def keep_going(prompt, index, mask, stop_token_ids, end, finished=None):
+    """The decode loop's condition: before `end`, and some row has not made a stop token.
+
+    `finished(prompt)` overrides which rows count as stopped (beam search looks at its best beams).
+    """
+    going = True if end is None else ops.less(index, end)
+    if stop_token_ids is None:
+        return going
+    if finished is None:
+        stopped = ops.any(any_equal(prompt, stop_token_ids, ops.logical_not(mask)), axis=-1)
+    else:
+        stopped = finished(prompt)
+    unfinished = ops.logical_not(ops.all(stopped))
+    return unfinished if end is None else ops.logical_and(going, unfinished)
+
+
 def sample_from_logits(logits, uniform):
     """Inverse-CDF draw: for each row, the first index whose cumulative probability reaches `uniform`.
 
@@ -63,20 +79,19 @@ class Sampler:
     def validate(self, vocabulary_size):
         """Raises a clear error if the sampler cannot run on this vocabulary."""
 
-    def __call__(self, next, prompt, cache, index, mask, stop_token_ids=None):
+    def __call__(self, next, prompt, cache, index, mask, stop_token_ids=None, end=None):
         """Fills `prompt` from `index` on; positions where `mask` is True keep the prompt.
 
         `next(prompt, cache, index)` returns `(logits, cache)`: the logits of
-        position `index` given positions up to `index - 1`.
+        position `index` given positions up to `index - 1`. The loop stops at
+        `end` (a scalar; default the prompt's width), or once every row has
+        made a stop token.
         """
         batch_size, max_length = ops.shape(prompt)[0], ops.shape(prompt)[-1]
         uniform = self.draw_uniform((max_length, batch_size))
 
         def cond(prompt, cache, index):
-            if stop_token_ids is None:
-                return True
-            stopped = any_equal(prompt, stop_token_ids, ops.logical_not(mask))
-            return ops.logical_not(ops.all(ops.any(stopped, axis=-1)))
+            return keep_going(prompt, index, mask, stop_token_ids, end)
 
         def body(prompt, cache, index):
             prompt, cache = self.step(next, prompt, cache, index, mask, uniform[index])
