@@ -8,10 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-PRESET_SCRIPT = r"""
+# Sets the distribution named by argv[1]: "single", "data" or "model" (a 2 x 2 mesh).
+DISTRIBUTION_PRELUDE = r"""
 import json, sys
+import numpy as np
 import keras
-from keras_gpt2.assets import shipped_preset_path
 from keras_gpt2.models.gpt2_backbone import GPT2Backbone
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 
@@ -23,6 +24,11 @@ elif mode == "model":
     mesh = keras.distribution.DeviceMesh((2, 2), ["batch", "model"], devices)
     layout_map = GPT2Backbone.get_layout_map(mesh)
     keras.distribution.set_distribution(keras.distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
+"""
+
+PRESET_SCRIPT = DISTRIBUTION_PRELUDE + r"""
+from keras_gpt2.assets import shipped_preset_path
+
 model = GPT2CausalLM.from_preset(shipped_preset_path("shakespeare"))
 model.compile(optimizer=keras.optimizers.SGD(0.05), sampler="greedy")
 texts = ["To be, or not to be, that is the question:", "Whether 'tis nobler in the mind to suffer",
@@ -70,21 +76,7 @@ after = {v.path.replace("/", "__"): np.asarray(jax.device_get(v.value)) for v in
 np.savez(output, **before, **after)
 """
 
-SCRIPT = r"""
-import json, sys
-import numpy as np
-import keras
-from keras_gpt2.models.gpt2_backbone import GPT2Backbone
-from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
-
-mode = sys.argv[1]
-devices = keras.distribution.list_devices()
-if mode == "data":
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
-elif mode == "model":
-    mesh = keras.distribution.DeviceMesh((2, 2), ["batch", "model"], devices)
-    layout_map = GPT2Backbone.get_layout_map(mesh)
-    keras.distribution.set_distribution(keras.distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
+SCRIPT = DISTRIBUTION_PRELUDE + r"""
 keras.utils.set_random_seed(0)
 backbone = GPT2Backbone(vocabulary_size=64, num_layers=2, num_heads=4, hidden_dim=16, intermediate_dim=32,
                         dropout=0.0, max_sequence_length=16)
