@@ -119,8 +119,10 @@ def test_tensorflowjs_writer_output_imports(model, tmp_path):
     write_weights = tensorflowjs_module("write_weights")
     folder = tmp_path / "theirs"
     folder.mkdir()
-    group = [{"name": name, "data": value} for name, value in weights_of(model).items()]
-    manifest = write_weights.write_weights([group], str(folder), shard_size_bytes=100_000, write_manifest=False)
+    entries = [{"name": name, "data": value} for name, value in weights_of(model).items()]
+    groups = [entries[: len(entries) // 2], entries[len(entries) // 2 :]]  # two groups, each with its own shards
+    manifest = write_weights.write_weights(groups, str(folder), shard_size_bytes=100_000, write_manifest=False)
+    assert len(manifest) == 2
     model_json = {
         "format": "layers-model",
         "modelTopology": tfjs.model_topology(GPT2CausalLM(model.backbone)),

@@ -230,7 +230,9 @@ def read_manifest(model_json_path):
             if name in tensors:
                 raise group.error(f"weight {name!r} is listed twice", "weights")
 
-            def read(offset=offset, nbytes=nbytes, storage=storage, shape=shape, quantization=quantization):
+            def read(
+                shards=shards, offset=offset, nbytes=nbytes, storage=storage, shape=shape, quantization=quantization
+            ):
                 stored = np.frombuffer(shards.read(offset, nbytes), dtype=storage).reshape(shape)
                 return dequantize(stored, quantization)
 
