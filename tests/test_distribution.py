@@ -26,7 +26,9 @@ elif mode == "model":
     keras.distribution.set_distribution(keras.distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
 """
 
-PRESET_SCRIPT = DISTRIBUTION_PRELUDE + r"""
+PRESET_SCRIPT = (
+    DISTRIBUTION_PRELUDE
+    + r"""
 from keras_gpt2.assets import shipped_preset_path
 
 model = GPT2CausalLM.from_preset(shipped_preset_path("shakespeare"))
@@ -39,6 +41,7 @@ text = model.generate("KING.", max_new_tokens=8)
 print("RESULT " + json.dumps({"loss": history.history["loss"], "shardings": shardings, "text": text,
                               "vocabulary_size": model.backbone.vocabulary_size}))
 """
+)
 
 MULTI_PROCESS_SCRIPT = r"""
 import sys
@@ -76,7 +79,9 @@ after = {v.path.replace("/", "__"): np.asarray(jax.device_get(v.value)) for v in
 np.savez(output, **before, **after)
 """
 
-SCRIPT = DISTRIBUTION_PRELUDE + r"""
+SCRIPT = (
+    DISTRIBUTION_PRELUDE
+    + r"""
 keras.utils.set_random_seed(0)
 backbone = GPT2Backbone(vocabulary_size=64, num_layers=2, num_heads=4, hidden_dim=16, intermediate_dim=32,
                         dropout=0.0, max_sequence_length=16)
@@ -94,6 +99,7 @@ devices_per_weight = {v.path: len(v.value.sharding.device_set) for v in backbone
 print("RESULT " + json.dumps({"loss": history.history["loss"], "shardings": shardings,
                               "devices": devices_per_weight, "device_count": len(devices)}))
 """
+)
 
 
 def run(mode, *arguments, script=SCRIPT):

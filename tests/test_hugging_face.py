@@ -64,6 +64,26 @@ def test_sharded_safetensors_and_pytorch_bin(tmp_path):
     np.testing.assert_allclose(our_logits(import_hf(binary), token_ids), hf_logits(hf_model, token_ids), atol=1e-4)
 
 
+def test_sharded_export_loads_in_transformers_and_back(tmp_path, gpt2_tokenizer):
+    config = dict(vocab_size=50257, n_layer=2, n_head=2, n_embd=32, n_positions=16)
+    hf_model, folder = hf_folder(tmp_path, config, tokenizer=gpt2_tokenizer)
+    preset = tmp_path / "preset"
+    assert main(["import-hf", str(folder), str(preset)]) == 0
+    assert main(["export-hf", str(preset), str(tmp_path / "sharded"), "--max-shard-size-mb", "1"]) == 0
+    index = json.loads((tmp_path / "sharded" / "model.safetensors.index.json").read_text())
+    shards = sorted(set(index["weight_map"].values()))
+    assert len(shards) >= 2 and shards[0] == f"model-00001-of-{len(shards):05d}.safetensors"
+    for shard in shards:  # at most 1 MB of tensors, or one tensor larger than that (the 6.4 MB embedding)
+        count = list(index["weight_map"].values()).count(shard)
+        assert count == 1 or (tmp_path / "sharded" / shard).stat().st_size <= 10**6 + 10**4
+    reloaded = transformers.GPT2LMHeadModel.from_pretrained(tmp_path / "sharded").eval()
+    token_ids = np.array([[50256, 15496, 995]])
+    np.testing.assert_allclose(hf_logits(reloaded, token_ids), hf_logits(hf_model, token_ids), atol=1e-5)
+    np.testing.assert_allclose(
+        our_logits(import_hf(tmp_path / "sharded"), token_ids), hf_logits(hf_model, token_ids), atol=1e-4
+    )
+
+
 def test_greedy_generation_after_import_equals_hf(tmp_path, gpt2_tokenizer):
     config = dict(vocab_size=50257, n_layer=2, n_head=2, n_embd=32, n_positions=64)
     hf_model, folder = hf_folder(tmp_path, config, tokenizer=gpt2_tokenizer)

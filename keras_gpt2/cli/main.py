@@ -234,7 +234,13 @@ def _export_hf(args):
     from keras_gpt2.io.hugging_face import export_hf
 
     _check_destination(args.out_dir, args.preset, args.overwrite)
-    export_hf(_load_preset_argument(args.preset), args.out_dir, overwrite=args.overwrite, sources=(args.preset,))
+    export_hf(
+        _load_preset_argument(args.preset),
+        args.out_dir,
+        overwrite=args.overwrite,
+        sources=(args.preset,),
+        max_shard_bytes=int(args.max_shard_size_mb * 10**6),
+    )
     print(f"wrote {args.out_dir} (transformers.GPT2LMHeadModel.from_pretrained loads it)")
 
 
@@ -399,6 +405,12 @@ def build_parser():
     )
     export_hf.add_argument("preset", help="preset directory")
     export_hf.add_argument("out_dir", help="folder to write: new or empty (see --overwrite)")
+    export_hf.add_argument(
+        "--max-shard-size-mb",
+        type=float,
+        default=5000.0,
+        help="cut larger weights into shards with an index, as transformers does (default 5000)",
+    )
     for command in (export_tfjs, import_tfjs, export_hf, *importers):
         command.add_argument(
             "--overwrite",

@@ -284,16 +284,45 @@ def read_hf(folder):
     )
 
 
-def export_hf(model, folder, overwrite=False, sources=()):
-    """Writes a folder that `transformers.GPT2LMHeadModel.from_pretrained` loads (see `writing_folder`)."""
+def shard_tensors(tensors, max_shard_bytes):
+    """`[{name: array}]`: the tensors in order, cut into shards of at most `max_shard_bytes`
+    (a tensor larger than that gets a shard of its own), as `save_pretrained` does."""
+    shards, current, size = [], {}, 0
+    for name, array in tensors.items():
+        if current and size + array.nbytes > max_shard_bytes:
+            shards.append(current)
+            current, size = {}, 0
+        current[name] = array
+        size += array.nbytes
+    return shards + [current] if current else shards
+
+
+def export_hf(model, folder, overwrite=False, sources=(), max_shard_bytes=5 * 10**9):
+    """Writes a folder that `transformers.GPT2LMHeadModel.from_pretrained` loads (see `writing_folder`).
+
+    Weights above `max_shard_bytes` are cut into `model-0000i-of-0000N.safetensors`
+    shards with a `model.safetensors.index.json`, as transformers writes them.
+    """
+    if max_shard_bytes < 1:
+        raise ValueError(f"max_shard_bytes must be positive, got {max_shard_bytes}")
+    shards = shard_tensors(hf_state_dict_from_backbone(model.backbone), max_shard_bytes)
     with writing_folder(folder, sources=sources, overwrite=overwrite) as staging:
         with open(os.path.join(staging, CONFIG_FILE), "w", encoding="utf-8") as file:
             json.dump(hf_config_from_backbone(model.backbone), file, indent=2)
-        write_safetensors(
-            os.path.join(staging, SAFETENSORS_FILE),
-            hf_state_dict_from_backbone(model.backbone),
-            metadata={"format": "pt"},
+        names = (
+            [SAFETENSORS_FILE]
+            if len(shards) == 1
+            else [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))]
         )
+        for name, shard in zip(names, shards):
+            write_safetensors(os.path.join(staging, name), shard, metadata={"format": "pt"})
+        if len(shards) > 1:
+            index = {
+                "metadata": {"total_size": sum(a.nbytes for shard in shards for a in shard.values())},
+                "weight_map": {tensor: name for name, shard in zip(names, shards) for tensor in shard},
+            }
+            with open(os.path.join(staging, INDEX_FILE), "w", encoding="utf-8") as file:
+                json.dump(index, file, indent=2)
         if model.preprocessor is not None:
             model.preprocessor.tokenizer.save_vocabulary(
                 os.path.join(staging, "vocab.json"), os.path.join(staging, "merges.txt")
