@@ -99,3 +99,15 @@ def test_loss_goes_down_and_validation_is_reported(data, tmp_path):
         rows = list(csv.DictReader(file))
     assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
     assert "val_loss" in rows[0]
+
+
+def test_a_folder_with_other_files_is_never_a_run_folder(data, tmp_path):
+    output = tmp_path / "documents"
+    output.mkdir()
+    (output / "history.csv").write_text("my own spreadsheet")
+    (output / "loss.png").write_bytes(b"my picture")
+    run = subprocess.run(train_command(data, output, 1), capture_output=True, text=True)
+    assert run.returncode == 2 and run.stderr.strip().count("\n") == 0, run.stderr
+    assert "holds files that keras-gpt2 training did not write" in run.stderr
+    assert sorted(os.listdir(output)) == ["history.csv", "loss.png"]
+    assert (output / "history.csv").read_text() == "my own spreadsheet"

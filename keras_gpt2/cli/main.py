@@ -125,7 +125,10 @@ def _score(args):
 
 def _train(args):
     from keras_gpt2.training import text_windows
+    from keras_gpt2.training.trainer import claim_run_folder
     from keras_gpt2.training.trainer import train
+
+    claim_run_folder(args.output)  # before any slow loading
 
     if args.init_from:
         from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM

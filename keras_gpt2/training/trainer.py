@@ -9,7 +9,10 @@ import threading
 
 import keras
 
+from keras_gpt2.errors import DestinationError
 from keras_gpt2.training.text_windows import make_windows
+
+RUN_MARKER = ".keras-gpt2-run"
 
 
 class PresetCheckpoint(keras.callbacks.Callback):
@@ -81,6 +84,28 @@ def plot_history(csv_path, png_path):
     plt.close(figure)
 
 
+def claim_run_folder(output_dir):
+    """Makes `output_dir` a run folder: it must be new, empty, or an earlier run's (to resume).
+
+    A folder holding files that training did not write is refused
+    (`DestinationError`) before anything is written or deleted there.
+    """
+    marker = os.path.join(output_dir, RUN_MARKER)
+    if os.path.lexists(output_dir):
+        if not os.path.isdir(output_dir) or os.path.islink(output_dir):
+            raise DestinationError(output_dir, None, "exists and is not a folder")
+        if os.listdir(output_dir) and not os.path.isfile(marker):
+            raise DestinationError(
+                output_dir,
+                None,
+                "holds files that keras-gpt2 training did not write; give a new or empty folder, "
+                "or an earlier run's folder to resume it",
+            )
+    os.makedirs(output_dir, exist_ok=True)
+    with open(marker, "w", encoding="utf-8") as file:
+        file.write("A keras-gpt2 training run: rerun the same command to resume it.\n")
+
+
 def train(
     model,
     train_ids,
@@ -101,7 +126,7 @@ def train(
     crash) resumes at the start of the first unfinished epoch, so finished
     epochs are never lost. Returns the Keras `History`.
     """
-    os.makedirs(output_dir, exist_ok=True)
+    claim_run_folder(output_dir)
     x, y, sample_weight = make_windows(train_ids, sequence_length)
     validation = make_windows(validation_ids, sequence_length) if validation_ids is not None else None
     steps_per_epoch = math.ceil(len(y) / batch_size)
