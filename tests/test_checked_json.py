@@ -43,3 +43,10 @@ def test_typed_fields_name_the_file_and_the_path():
         config.child("shape")
     with pytest.raises(InvalidCheckpointError, match="x.json: must be an object, got True"):
         CheckedJSON(True, "x.json").get("a", int)
+
+
+def test_minimum_is_checked_with_the_type():
+    doc = CheckedJSON({"sequence_length": 0, "pad_value": 0}, "preprocessor.json")
+    with pytest.raises(InvalidCheckpointError, match="preprocessor.json: sequence_length: must be at least 1, got 0"):
+        doc.get("sequence_length", int, minimum=1)
+    assert doc.get("pad_value", int, minimum=0) == 0

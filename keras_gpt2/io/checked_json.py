@@ -128,14 +128,18 @@ class CheckedJSON:
     def has(self, key):
         return isinstance(self.value, dict) and key in self.value
 
-    def get(self, key, kind, default=REQUIRED):
-        """`self[key]`, which must be of `kind` (a type or tuple of types); `default` when absent."""
+    def get(self, key, kind, default=REQUIRED, minimum=None):
+        """`self[key]`, which must be of `kind` (a type or tuple of types) and, when a number
+        and `minimum` is given, at least `minimum`; `default` when absent."""
         self.as_object()
         if key not in self.value or (self.value[key] is None and default is not REQUIRED):
             if default is REQUIRED:
                 raise self.error("is missing", key)
             return default
-        return self._check(self.value[key], kind, key)
+        value = self._check(self.value[key], kind, key)
+        if minimum is not None and isinstance(value, (int, float)) and value < minimum:
+            raise self.error(f"must be at least {minimum}, got {value}", key)
+        return value
 
     def child(self, key, kind=dict, default=REQUIRED):
         """`self[key]` as a `CheckedJSON` (an object unless `kind` says otherwise)."""

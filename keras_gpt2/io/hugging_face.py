@@ -180,10 +180,14 @@ def hf_weight_table(num_layers, num_heads, prefix="transformer."):
     return table
 
 
+def hf_prefix(names):
+    """`"transformer."` for a `GPT2LMHeadModel` state dict, `""` for a bare `GPT2Model` one."""
+    return "transformer." if "transformer.wte.weight" in names else ""
+
+
 def load_hf_backbone_weights(backbone, tensors, progress=None, where="state dict"):
     """Assigns a `{name: array}` HF GPT-2 state dict (with or without `transformer.`) to `backbone`."""
-    prefix = "transformer." if "transformer.wte.weight" in tensors else ""
-    table = hf_weight_table(backbone.num_layers, backbone.num_heads, prefix=prefix)
+    table = hf_weight_table(backbone.num_layers, backbone.num_heads, prefix=hf_prefix(tensors))
     assign_from_table(backbone, table, as_stored(tensors), where, IGNORED_TENSORS, progress=progress)
 
 
@@ -199,9 +203,10 @@ def _read_sharded(folder, index_path):
     for name in weight_map.keys():
         shard = weight_map.get(name, str)
         shards.setdefault(shard, set()).add(name)
-    tensors = {}
+    tensors, total_bytes = {}, 0
     for shard, names in sorted(shards.items()):
         path = safe_child(folder, shard, index_path, f"weight_map.{sorted(names)[0]}")
+        total_bytes += os.path.getsize(path)
         found = read_safetensors(path)
         for name in found:
             if name in tensors:
@@ -212,7 +217,7 @@ def _read_sharded(folder, index_path):
         if missing:
             raise InvalidCheckpointError(path, missing[0], f"is listed in {INDEX_FILE} but not stored here")
         tensors.update(found)
-    return tensors, sum(os.path.getsize(safe_child(folder, shard, index_path, "weight_map")) for shard in shards)
+    return tensors, total_bytes
 
 
 def _read_pytorch_bin(path):
@@ -269,7 +274,7 @@ def read_hf(folder):
     config = checked_backbone_config(
         backbone_config_from_hf(hf_config), config_path, HF_FIELDS, available, BYTES_PER_STORED_PARAMETER
     )
-    prefix = "transformer." if "transformer.wte.weight" in tensors else ""
+    prefix = hf_prefix(tensors)
     tokenizer = checkpoint_tokenizer(
         checked_folder_file(folder, "vocab.json"), checked_folder_file(folder, "merges.txt"), config["vocabulary_size"]
     )

@@ -83,10 +83,8 @@ def read_keras_hub(folder):
     preprocessor_path = checked_folder_file(folder, "preprocessor.json")
     if os.path.isfile(preprocessor_path):
         settings = CheckedJSON.read(preprocessor_path).as_object().child("config", dict, {})
-        sequence_length = settings.get("sequence_length", int, None)
+        sequence_length = settings.get("sequence_length", int, None, minimum=1)
         if sequence_length is not None:
-            if sequence_length < 1:
-                raise settings.error(f"must be positive, got {sequence_length}", "sequence_length")
             preprocessor_config = {"sequence_length": sequence_length}
     tokenizer_dir = os.path.join(folder, "assets", "tokenizer")
     tokenizer = checkpoint_tokenizer(
@@ -94,18 +92,14 @@ def read_keras_hub(folder):
         checked_folder_file(tokenizer_dir, "merges.txt"),
         config["vocabulary_size"],
     )
-    check_h5_file(weights_path)
+    shapes = check_h5_file(weights_path)
 
     def read(name):
         with h5py.File(weights_path, "r") as weights:
             return weights[name][()]
 
-    tensors = {}
-    with h5py.File(weights_path, "r") as weights:
-        for mapping in keras_hub_weight_table(config["num_layers"]):
-            dataset = weights.get(mapping.name)
-            if isinstance(dataset, h5py.Dataset):
-                tensors[mapping.name] = StoredTensor(dataset.shape, lambda name=mapping.name: read(name))
+    names = [mapping.name for mapping in keras_hub_weight_table(config["num_layers"]) if mapping.name in shapes]
+    tensors = {name: StoredTensor(shapes[name], lambda name=name: read(name)) for name in names}
     return CheckpointPlan(
         config,
         lambda backbone: keras_hub_weight_table(backbone.num_layers),

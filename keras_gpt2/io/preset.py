@@ -18,6 +18,7 @@ against the config before a variable is made.
 """
 
 import importlib
+import json
 import os
 
 import keras
@@ -74,6 +75,7 @@ CONFIG_SCHEMAS = {
     "GPT2CausalLMPreprocessor": PREPROCESSOR_FIELDS,
     "GPT2CausalLM": {"sampler": (str, dict)},
 }
+FIELD_MINIMUMS = {"sequence_length": 1, "pad_value": 0}
 DTYPE_POLICY_CLASSES = ("DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy")
 BYTES_PER_STORED_PARAMETER = 2  # the smallest a preset stores (float16/bfloat16)
 
@@ -85,8 +87,6 @@ def registered_class(name):
 
 
 def _write_json(path, value):
-    import json
-
     with open(path, "w", encoding="utf-8") as file:
         json.dump(value, file, indent=2)
         file.write("\n")
@@ -112,10 +112,7 @@ def _entry(preset, filename, expected):
     for key in config.keys():
         if key not in schema:
             raise config.error("is not a field of " + name, key)
-        value = config.get(key, schema[key], None)
-        lowest = {"sequence_length": 1, "pad_value": 0}.get(key)
-        if lowest is not None and value is not None and value < lowest:
-            raise config.error(f"must be at least {lowest}, got {value}", key)
+        config.get(key, schema[key], None, minimum=FIELD_MINIMUMS.get(key))
     values = dict(config.value)
     if isinstance(values.get("dtype"), dict):
         values["dtype"] = _dtype_policy(config.child("dtype"))
@@ -182,8 +179,7 @@ def load_backbone(preset, load_weights=True, **overrides):
             raise FileNotFoundError(f"{weights_path}: is missing")
         available = os.path.getsize(weights_path)
     fields = {key: f"config.{key}" for key in CONFIG_SCHEMAS[name]}
-    sizes = checked_backbone_config(config, config_path, fields, available, BYTES_PER_STORED_PARAMETER)
-    config.update(sizes)
+    config.update(checked_backbone_config(config, config_path, fields, available, BYTES_PER_STORED_PARAMETER))
     if not load_weights:
         return _construct(name, config, config_path)
     stored_shapes = check_h5_file(weights_path)
@@ -206,21 +202,21 @@ def load_backbone(preset, load_weights=True, **overrides):
     return build_then_load(lambda: _construct(name, config, config_path), load)
 
 
-def load_tokenizer(preset, **overrides):
-    """The tokenizer of a preset, vocabulary and merges included."""
+def load_tokenizer(preset, vocabulary_size=None, **overrides):
+    """The tokenizer of a preset, vocabulary and merges included (with `vocabulary_size` tokens, when given)."""
     name, config, path = _entry(preset, TOKENIZER_FILE, ("GPT2Tokenizer",))
     config.update(overrides)
     assets = os.path.join(os.fspath(preset), TOKENIZER_ASSETS_DIR)
     vocabulary = checked_folder_file(assets, "vocabulary.json")
     merges = checked_folder_file(assets, "merges.txt")
-    return fill_tokenizer(_construct(name, config, path), vocabulary, merges)
+    return fill_tokenizer(_construct(name, config, path), vocabulary, merges, vocabulary_size)
 
 
-def load_preprocessor(preset, **overrides):
-    """The preprocessor of a preset with its tokenizer."""
+def load_preprocessor(preset, vocabulary_size=None, **overrides):
+    """The preprocessor of a preset with its tokenizer (see `load_tokenizer`)."""
     name, config, path = _entry(preset, PREPROCESSOR_FILE, ("GPT2Preprocessor", "GPT2CausalLMPreprocessor"))
     config.update(overrides)
-    config["tokenizer"] = load_tokenizer(preset)
+    config["tokenizer"] = load_tokenizer(preset, vocabulary_size)
     return _construct(name, config, path)
 
 
@@ -233,14 +229,8 @@ def load_task(preset, load_weights=True, dtype=None, **overrides):
         name, config, path = _entry(preset, TASK_FILE, ("GPT2CausalLM",))
     else:
         name, config, path = "GPT2CausalLM", {}, os.path.join(os.fspath(preset), TASK_FILE)
-    preprocessor = load_preprocessor(preset) if has_file(preset, PREPROCESSOR_FILE) else None
     backbone_overrides = {} if dtype is None else {"dtype": dtype}
     backbone = load_backbone(preset, load_weights=load_weights, **backbone_overrides)
-    if preprocessor is not None and preprocessor.tokenizer.vocabulary_size() != backbone.vocabulary_size:
-        raise InvalidCheckpointError(
-            os.path.join(os.fspath(preset), TOKENIZER_ASSETS_DIR, "vocabulary.json"),
-            None,
-            f"has {preprocessor.tokenizer.vocabulary_size():,} tokens but the model {backbone.vocabulary_size:,}",
-        )
+    preprocessor = load_preprocessor(preset, backbone.vocabulary_size) if has_file(preset, PREPROCESSOR_FILE) else None
     config.update(overrides)
     return _construct(name, {**config, "backbone": backbone, "preprocessor": preprocessor}, path)

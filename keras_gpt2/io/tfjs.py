@@ -322,7 +322,7 @@ def export_tfjs(model, directory, quantization=None, shard_size_mb=4.0, with_dem
     )
 
 
-def _preprocessor_settings(preprocessor, folder, where):
+def _preprocessor_settings(preprocessor, folder, where, vocabulary_size):
     """`(tokenizer, preprocessor config)` from a checked `preprocessor` topology entry."""
     if preprocessor.get("class_name", str) != "GPT2CausalLMPreprocessor":
         raise preprocessor.error("must be GPT2CausalLMPreprocessor", "class_name")
@@ -338,16 +338,19 @@ def _preprocessor_settings(preprocessor, folder, where):
     tokenizer = read_gpt2_tokenizer(
         files["vocabulary"],
         files["merges"],
+        vocabulary_size,
         add_prefix_space=tokenizer_settings.get("add_prefix_space", bool, False),
         special_tokens_in_strings=tokenizer_settings.get("special_tokens_in_strings", bool, False),
         pad_value=tokenizer_settings.get("pad_value", int, 0),
     )
     config = {}
-    for key, kind in (("sequence_length", int), ("add_start_token", bool), ("add_end_token", bool)):
+    for key, kind, minimum in (
+        ("sequence_length", int, 1),
+        ("add_start_token", bool, None),
+        ("add_end_token", bool, None),
+    ):
         if settings.has(key):
-            config[key] = settings.get(key, kind)
-    if config.get("sequence_length", 1) < 1:
-        raise settings.error(f"must be positive, got {config['sequence_length']}", "sequence_length")
+            config[key] = settings.get(key, kind, minimum=minimum)
     return tokenizer, config
 
 
@@ -374,13 +377,9 @@ def read_tfjs(model_json_path):
     tokenizer, preprocessor_config = None, None
     if config.has("preprocessor") and class_name == "GPT2CausalLM":
         folder = os.path.dirname(os.path.abspath(model_json_path))
-        tokenizer, preprocessor_config = _preprocessor_settings(config.child("preprocessor"), folder, model_json_path)
-        if tokenizer.vocabulary_size() != backbone_config["vocabulary_size"]:
-            raise config.error(
-                f"the tokenizer has {tokenizer.vocabulary_size():,} tokens but the model "
-                f"{backbone_config['vocabulary_size']:,}",
-                "preprocessor",
-            )
+        tokenizer, preprocessor_config = _preprocessor_settings(
+            config.child("preprocessor"), folder, model_json_path, backbone_config["vocabulary_size"]
+        )
     return CheckpointPlan(
         backbone_config,
         tfjs_weight_table,

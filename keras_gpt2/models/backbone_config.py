@@ -45,7 +45,7 @@ def validate_backbone_config(config, where, field_names=None):
         config[field] = int(value)
     if config["hidden_dim"] % config["num_heads"]:
         fail("num_heads", f"{config['num_heads']} heads do not divide hidden_dim {config['hidden_dim']}")
-    for field, default, low_ok in (("dropout", 0.1, True), ("layer_norm_epsilon", 1e-5, False)):
+    for field, default in (("dropout", 0.1), ("layer_norm_epsilon", 1e-5)):
         value = config.get(field, default)
         if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
             fail(field, f"must be a finite number, got {value!r}")
@@ -74,11 +74,12 @@ def check_fits_in(config, available_bytes, bytes_per_parameter, where):
     Called before a model is built, so a small folder that declares a huge
     model is refused at once instead of allocating what it declares.
     """
-    needed = parameter_count(config) * bytes_per_parameter
+    count = parameter_count(config)
+    needed = count * bytes_per_parameter
     if needed > available_bytes:
         raise InvalidConfigError(
             where,
             None,
-            f"declares a model of {parameter_count(config):,} parameters ({needed:,} bytes at least), "
+            f"declares a model of {count:,} parameters ({needed:,} bytes at least), "
             f"but its weight files hold only {available_bytes:,} bytes",
         )

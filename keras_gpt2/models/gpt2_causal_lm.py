@@ -259,7 +259,7 @@ class GPT2CausalLM(keras.Model):
             raise ValueError(f"`max_length` {end} is beyond this model's max_sequence_length ({limit}).")
         if int(lengths.min()) < 1:
             raise ValueError("Every prompt needs at least one token (the start token counts).")
-        if int(lengths.max()) > end or np.any(lengths > limits):
+        if np.any(lengths > limits):
             raise ValueError(f"A prompt has {int(lengths.max())} tokens, more than `max_length` {end}.")
         width = min(1 << max(end - 1, 0).bit_length(), limit)
         if token_ids is None:
