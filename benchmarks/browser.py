@@ -2,8 +2,9 @@
 
 Exports the model (float32 by default) with the demo page, serves it with
 cross-origin isolation (wasm threads on), and times the runtime's greedy
-decoding at batch 1, with and without the KV cache. Prints a table and a
-JSON line; WebGPT's published 30 ms/token for GPT-2 small is the yardstick.
+decoding at batch 1, with and without the KV cache, next to the floor measured
+in the same page (the bare weight products of one decode step) and a per-kernel
+profile of one step. Prints a table and a JSON line.
 
     python benchmarks/browser.py [--backend wasm] [--quantize float16] [--small-config]
 """
@@ -25,7 +26,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", default="wasm", choices=["wasm", "cpu", "webgl"])
     parser.add_argument("--quantize", default=None, choices=["float16", "uint16", "uint8"])
-    parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--new-tokens", default="64,512", help="comma-separated lengths timed with the KV cache")
     parser.add_argument("--uncached-new-tokens", type=int, default=16)
     parser.add_argument("--small-config", action="store_true", help="a 2-layer model, for a quick check")
     args = parser.parse_args()
@@ -66,18 +67,24 @@ def main():
     if run.returncode:
         raise SystemExit(run.stderr[-3000:])
     figures = json.loads(run.stdout)
+    floor = figures["floor_ms_per_token"]
     print(
         f"GPT-2 {'small-config' if args.small_config else 'small (124M)'}, Chromium, TF.js {figures['backend']} "
-        f"(threads {'on' if figures['threads'] else 'off'}), weights {args.quantize or 'float32'}, batch 1, greedy"
+        f"({figures['threads']} threads), weights {args.quantize or 'float32'}, batch 1, greedy, prompt 8"
     )
-    print(f"{'mode':<22}{'ms/token':>10}")
-    print(f"{'KV cache':<22}{figures['ms_per_token_cached']:>10.1f}")
-    print(f"{'no cache':<22}{figures['ms_per_token_uncached']:>10.1f}")
-    print(f"{'WebGPT (published)':<22}{WEBGPT_MS_PER_TOKEN:>10.1f}")
-    figures["speedup_vs_webgpt_published"] = WEBGPT_MS_PER_TOKEN / figures["ms_per_token_cached"]
-    figures["cache_speedup"] = figures["ms_per_token_uncached"] / figures["ms_per_token_cached"]
+    print(f"{'engine':<44}{'ms/token':>10}{'x floor':>9}")
+    rows = [(f"keras-gpt2, KV cache, {n} new tokens", ms) for n, ms in figures["ms_per_token_cached"].items()]
+    rows.append((f"keras-gpt2, no cache, {args.uncached_new_tokens} new tokens", figures["ms_per_token_uncached"]))
+    rows.append(("floor: bare x @ W products of one step", floor))
+    rows.append(("WebGPT (published, other hardware)", WEBGPT_MS_PER_TOKEN))
+    for name, ms in rows:
+        print(f"{name:<44}{ms:>10.1f}{ms / floor:>9.2f}")
+    print(f"floor bandwidth: {figures['floor_bytes'] / floor / 1e6:.1f} GB/s")
+    print("one decode step at context 64, per kernel (ms):")
+    for kernel, ms in list(figures["profile_ms"].items())[:12]:
+        print(f"  {kernel:<28}{ms:>8.2f}")
+    figures["ratio_to_floor"] = {n: ms / floor for n, ms in figures["ms_per_token_cached"].items()}
     print(json.dumps(figures))
-
 
 if __name__ == "__main__":
     main()

@@ -143,3 +143,53 @@ def test_load_task_builds_the_registered_classes_only(saved):
     assert set(preset.ALLOWED_CLASSES) == set(preset.CONFIG_SCHEMAS)
     for name in preset.ALLOWED_CLASSES:
         assert preset.registered_class(name).__name__ == name
+
+
+def test_weights_above_max_shard_size_are_written_as_shards_and_read_back(gpt2_tokenizer, tmp_path):
+    model = GPT2CausalLM(tiny_backbone(), GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=16))
+    # The embedding (50,257 x 16 floats) is 3.2 MB; everything else 0.1 MB.
+    with pytest.raises(ValueError, match="smaller than the weight token_embedding/embeddings"):
+        model.save_to_preset(tmp_path / "refused", max_shard_size=0.001)
+    model.save_to_preset(tmp_path / "sharded", max_shard_size=0.003)
+    shards = sorted(name for name in os.listdir(tmp_path / "sharded") if name.endswith(".weights.h5"))
+    assert shards == ["model_00000.weights.h5", "model_00001.weights.h5"]
+    assert not (tmp_path / "sharded" / "model.weights.h5").exists()
+    assert all(os.path.getsize(tmp_path / "sharded" / name) < 0.0031 * 1024**3 for name in shards)
+    loaded = GPT2CausalLM.from_preset(tmp_path / "sharded")
+    inputs = {"token_ids": np.array([[50256, 15496, 995, 50255]]), "padding_mask": np.ones((1, 4), bool)}
+    np.testing.assert_allclose(loaded(inputs), model(inputs), atol=1e-6)
+
+    model.save_to_preset(tmp_path / "whole", max_shard_size=1.0)
+    assert os.listdir(tmp_path / "whole").count("model.weights.h5") == 1
+
+
+@pytest.mark.parametrize(
+    "edit, error, message",
+    [
+        (lambda m: m.update({"/x/vars": "../model_00000.weights.h5"}), InvalidCheckpointError, "not a shard name"),
+        (lambda m: m.update({"/x/vars": ["model_00099.weights.h5"]}), FileNotFoundError, "is missing"),
+        (lambda m: m.update({"/x/vars": 7}), InvalidCheckpointError, "weight_map./x/vars"),
+        (lambda m: m.clear(), InvalidCheckpointError, "lists no shards"),
+    ],
+)
+def test_a_hostile_shard_index_is_refused(gpt2_tokenizer, tmp_path, edit, error, message):
+    model = GPT2CausalLM(tiny_backbone(), GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=16))
+    model.save_to_preset(tmp_path / "sharded", max_shard_size=0.003)
+    index = tmp_path / "sharded" / "model.weights.json"
+    document = json.loads(index.read_text())
+    edit(document["weight_map"])
+    index.write_text(json.dumps(document))
+    with pytest.raises(error, match=message):
+        GPT2CausalLM.from_preset(tmp_path / "sharded")
+
+
+def test_a_shard_that_lost_its_tensors_is_refused(gpt2_tokenizer, tmp_path):
+    model = GPT2CausalLM(tiny_backbone(), GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=16))
+    model.save_to_preset(tmp_path / "sharded", max_shard_size=0.003)
+    last = sorted((tmp_path / "sharded").glob("model_*.weights.h5"))[-1]
+    with h5py.File(last, "a") as file:
+        datasets = []
+        file.visititems(lambda name, item: datasets.append(name) if isinstance(item, h5py.Dataset) else None)
+        del file[datasets[0]]
+    with pytest.raises(InvalidCheckpointError, match="do not have the shapes"):
+        GPT2CausalLM.from_preset(tmp_path / "sharded")

@@ -1,15 +1,21 @@
 """`keras-gpt2 train` end to end: progress, per-epoch presets, SIGINT and resume, the plot."""
 
 import csv
+import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import time
 
+import keras
+import numpy as np
 import pytest
 
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
+from tests.helpers import tiny_backbone
 
 SONNET = (
     "Shall I compare thee to a summer's day?\nThou art more lovely and more temperate:\n"
@@ -111,3 +117,53 @@ def test_a_folder_with_other_files_is_never_a_run_folder(data, tmp_path):
     assert "holds files that keras-gpt2 training did not write" in run.stderr
     assert sorted(os.listdir(output)) == ["history.csv", "loss.png"]
     assert (output / "history.csv").read_text() == "my own spreadsheet"
+
+
+class PreemptAtStep(keras.callbacks.Callback):
+    """Stops training at one step as a preempted machine would, between two batches."""
+
+    def __init__(self, step):
+        super().__init__()
+        self.step, self.seen = step, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+        if self.seen == self.step:
+            raise KeyboardInterrupt
+
+
+def test_a_run_preempted_mid_epoch_resumes_at_its_last_checkpoint_exactly(gpt2_tokenizer, tmp_path):
+    from keras_gpt2.training.text_windows import tokenize_documents
+    from keras_gpt2.training.trainer import train
+
+    base = tmp_path / "base"
+    GPT2CausalLM(tiny_backbone(max_sequence_length=16), GPT2CausalLMPreprocessor(gpt2_tokenizer, 16)).save_to_preset(
+        base
+    )
+    ids = tokenize_documents(gpt2_tokenizer, [SONNET * 12])
+    steps_per_epoch = math.ceil(((len(ids) - 1) // 16) / 4)
+    settings = dict(sequence_length=16, epochs=2, batch_size=4, learning_rate=0.01, verbose=0)
+
+    whole = GPT2CausalLM.from_preset(base)
+    train(whole, ids, None, tmp_path / "whole", checkpoint_every_steps=3, **settings)
+
+    preempted = tmp_path / "preempted"
+    with pytest.raises(KeyboardInterrupt):
+        train(
+            GPT2CausalLM.from_preset(base),
+            ids,
+            None,
+            preempted,
+            callbacks=[PreemptAtStep(steps_per_epoch + 5)],
+            checkpoint_every_steps=3,
+            **settings,
+        )
+    progress = json.loads((preempted / "backup" / "progress.json").read_text())
+    assert (progress["epoch"], progress["step"]) == (1, 3)  # epoch 0 done, 5 steps of epoch 1, the first 3 saved
+    resumed = GPT2CausalLM.from_preset(base)  # a new process would start from the files alone
+    history = train(resumed, ids, None, preempted, checkpoint_every_steps=3, **settings)
+    assert history.epoch == [1]
+    for ours, reference in zip(resumed.backbone.weights, whole.backbone.weights):
+        np.testing.assert_allclose(ours.numpy(), reference.numpy(), atol=1e-5, err_msg=ours.path)
+    assert not (preempted / "backup").exists()
+    assert epochs_logged(preempted) == [0, 1]

@@ -159,6 +159,7 @@ def _train(args):
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        checkpoint_every_steps=args.checkpoint_every,
     )
     print(f"preset written to {args.output}/last; loss curve in {args.output}/loss.png", file=sys.stderr)
 
@@ -328,6 +329,13 @@ def build_parser():
     train.add_argument("--epochs", type=int, default=3)
     train.add_argument("--batch-size", type=int, default=16)
     train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=None,
+        metavar="STEPS",
+        help="also save the training state every STEPS steps (a rerun resumes there; default: each epoch)",
+    )
     train.add_argument("--sequence-length", type=int, default=128)
     train.add_argument("--num-layers", type=int, default=4, help="new models only")
     train.add_argument("--num-heads", type=int, default=4, help="new models only")

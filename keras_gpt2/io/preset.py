@@ -3,7 +3,9 @@
 A preset is a plain folder:
 
     config.json              backbone class and config
-    model.weights.h5         backbone weights (HDF5; loading runs no code)
+    model.weights.h5         backbone weights (HDF5; loading runs no code), or
+    model.weights.json       above `max_shard_size`: Keras's shard index, naming
+    model_0000N.weights.h5   the shards (one HDF5 file each), as keras-hub writes
     tokenizer.json           tokenizer class and config
     assets/tokenizer/        vocabulary.json, merges.txt
     preprocessor.json        preprocessor class and config (without tokenizer)
@@ -13,13 +15,16 @@ A preset is a plain folder:
 Loading builds only the classes in `ALLOWED_CLASSES`, found by their
 registered Keras name, and every config field is type-checked against that
 class's schema before the class sees it: a preset cannot make us import or
-run anything else. The weights file is checked (`h5_checks`) and measured
+run anything else. The weights files are checked (`h5_checks`; a shard index
+may only name plain `model_0000N.weights.h5` files beside it) and measured
 against the config before a variable is made.
 """
 
 import importlib
 import json
+import math
 import os
+import re
 
 import keras
 
@@ -30,11 +35,14 @@ from keras_gpt2.io.h5_checks import check_h5_file
 from keras_gpt2.io.loading import checked_backbone_config
 from keras_gpt2.io.loading import fill_tokenizer
 from keras_gpt2.io.paths import checked_folder_file
+from keras_gpt2.io.paths import safe_child
 from keras_gpt2.utils.deferred_weights import build_then_load
 from keras_gpt2.version import __version__
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
+SHARDED_WEIGHTS_FILE = "model.weights.json"
+SHARD_NAME = re.compile(r"model_[0-9]{5}\.weights\.h5")
 TOKENIZER_FILE = "tokenizer.json"
 TOKENIZER_ASSETS_DIR = os.path.join("assets", "tokenizer")
 PREPROCESSOR_FILE = "preprocessor.json"
@@ -145,11 +153,30 @@ def has_file(preset, filename):
     return os.path.isfile(os.path.join(os.fspath(preset), filename))
 
 
-def save_preset(preset, backbone, tokenizer=None, preprocessor=None, task=None, overwrite=False, sources=()):
-    """Writes a preset folder (staged beside it, then swapped in; see `writing_folder`)."""
+def save_preset(
+    preset, backbone, tokenizer=None, preprocessor=None, task=None, overwrite=False, sources=(), max_shard_size=None
+):
+    """Writes a preset folder (staged beside it, then swapped in; see `writing_folder`).
+
+    Weights larger than `max_shard_size` (GB, as Keras and keras-hub count it:
+    2**30 bytes) are cut into several HDF5 files listed in `model.weights.json`.
+    """
+    if max_shard_size is not None and not max_shard_size > 0:
+        raise ValueError(f"max_shard_size must be a positive number of GB, got {max_shard_size}")
+    sizes = {v.path: math.prod(v.shape) * _bytes_per_element(v.dtype) for v in _stored_variables(backbone)}
+    sharded = max_shard_size is not None and sum(sizes.values()) > max_shard_size * 1024**3
+    largest = max(sizes, key=sizes.get)
+    if sharded and sizes[largest] > max_shard_size * 1024**3:
+        raise ValueError(
+            f"max_shard_size {max_shard_size} GB is smaller than the weight {largest} ({sizes[largest]:,} bytes), "
+            "which cannot be split across shards"
+        )
     with writing_folder(preset, sources=sources, overwrite=overwrite) as staging:
         _write_json(os.path.join(staging, CONFIG_FILE), _class_entry(backbone, backbone.get_config()))
-        backbone.save_weights(os.path.join(staging, WEIGHTS_FILE))
+        if sharded:
+            backbone.save_weights(os.path.join(staging, SHARDED_WEIGHTS_FILE), max_shard_size=max_shard_size)
+        else:
+            backbone.save_weights(os.path.join(staging, WEIGHTS_FILE))
         if preprocessor is not None:
             tokenizer = preprocessor.tokenizer
             config = preprocessor.get_config()
@@ -168,21 +195,56 @@ def save_preset(preset, backbone, tokenizer=None, preprocessor=None, task=None, 
         )
 
 
+def _bytes_per_element(dtype):
+    """4 for "float32", 2 for "bfloat16", 1 for "int8" and "float8_e4m3fn"."""
+    return int(re.search(r"[0-9]+", keras.backend.standardize_dtype(dtype)).group()) // 8
+
+
+def _stored_variables(backbone):
+    """The variables `save_weights` writes (a dropout seed is not one of them)."""
+    return [variable for variable in backbone.weights if "seed_generator" not in variable.path]
+
+
+def weight_files(preset):
+    """`(path to pass to load_weights, [HDF5 files])` of a preset: `model.weights.h5`, or the
+    shards that `model.weights.json` lists, each a plain `model_0000N.weights.h5` beside it."""
+    index_path = checked_folder_file(preset, SHARDED_WEIGHTS_FILE)
+    if not os.path.isfile(index_path):
+        weights_path = checked_folder_file(preset, WEIGHTS_FILE)
+        if not os.path.isfile(weights_path):
+            raise FileNotFoundError(f"{weights_path}: is missing")
+        return weights_path, [weights_path]
+    weight_map = CheckedJSON.read(index_path).as_object().child("weight_map")
+    shards = {}
+    for key in weight_map.keys():
+        entry = weight_map.get(key, (str, list))
+        names = (
+            [entry] if isinstance(entry, str) else [item.value for _, item in weight_map.child(key, list).items(str)]
+        )
+        for name in names:
+            if not SHARD_NAME.fullmatch(name):
+                raise InvalidCheckpointError(
+                    index_path, f"weight_map.{key}", f"{name!r} is not a shard name (model_0000N.weights.h5)"
+                )
+            shards[name] = safe_child(preset, name, index_path, f"weight_map.{key}")
+    if not shards:
+        raise InvalidCheckpointError(index_path, "weight_map", "lists no shards")
+    return index_path, [shards[name] for name in sorted(shards)]
+
+
 def load_backbone(preset, load_weights=True, **overrides):
     """The backbone of a preset, with its weights unless `load_weights=False`."""
     name, config, config_path = _entry(preset, CONFIG_FILE, ("GPT2Backbone",))
     config.update(overrides)
-    weights_path = checked_folder_file(preset, WEIGHTS_FILE)
     available = None
     if load_weights:
-        if not os.path.isfile(weights_path):
-            raise FileNotFoundError(f"{weights_path}: is missing")
-        available = os.path.getsize(weights_path)
+        weights_path, files = weight_files(preset)
+        available = sum(os.path.getsize(path) for path in files)
     fields = {key: f"config.{key}" for key in CONFIG_SCHEMAS[name]}
     config.update(checked_backbone_config(config, config_path, fields, available, BYTES_PER_STORED_PARAMETER))
     if not load_weights:
         return _construct(name, config, config_path)
-    stored_shapes = check_h5_file(weights_path)
+    stored_shapes = {(path, key): shape for path in files for key, shape in check_h5_file(path).items()}
 
     def load(backbone):
         # Keras skips groups it cannot match and keeps random weights there; refuse instead.

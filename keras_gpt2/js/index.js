@@ -17,6 +17,7 @@ export { GPT2CausalLM } from './models/gpt2_causal_lm.js';
 export { BytePairTokenizer, bytesToUnicode } from './tokenizers/byte_pair_tokenizer.js';
 export { GPT2Tokenizer } from './tokenizers/gpt2_tokenizer.js';
 export { isPlainName, safeChildUrl } from './io/paths.js';
+export { useBackend, wasmThreadCount } from './backends.js';
 export {
   Sampler, GreedySampler, RandomSampler, TopKSampler, TopPSampler, SAMPLERS, seededRandom,
 } from './samplers/sampler.js';

@@ -189,8 +189,8 @@ class GPT2Backbone(keras.Model):
 
         return preset_format.load_backbone(preset, **kwargs)
 
-    def save_to_preset(self, preset, overwrite=False):
-        """Writes `config.json` and `model.weights.h5` to a new folder (see `keras_gpt2.io.destination`)."""
+    def save_to_preset(self, preset, overwrite=False, max_shard_size=None):
+        """Writes `config.json` and the weights to a new folder (see `keras_gpt2.io.preset`)."""
         from keras_gpt2.io import preset as preset_format
 
-        preset_format.save_preset(preset, backbone=self, overwrite=overwrite)
+        preset_format.save_preset(preset, backbone=self, overwrite=overwrite, max_shard_size=max_shard_size)

@@ -499,15 +499,23 @@ class GPT2CausalLM(keras.Model):
 
         return preset_format.load_task(preset, load_weights=load_weights, dtype=dtype, **kwargs)
 
-    def save_to_preset(self, preset, overwrite=False, sources=()):
+    def save_to_preset(self, preset, overwrite=False, sources=(), max_shard_size=None):
         """Writes backbone, weights, tokenizer assets, preprocessor and task config.
 
         Refuses a folder that is not empty unless `overwrite=True`, and even
         then one holding files keras-gpt2 did not write, or one that is, holds
         or lies in one of the `sources` read (`keras_gpt2.io.destination`).
+        Weights above `max_shard_size` GB are cut into several files, as
+        keras-hub does.
         """
         from keras_gpt2.io import preset as preset_format
 
         preset_format.save_preset(
-            preset, self.backbone, preprocessor=self.preprocessor, task=self, overwrite=overwrite, sources=sources
+            preset,
+            self.backbone,
+            preprocessor=self.preprocessor,
+            task=self,
+            overwrite=overwrite,
+            sources=sources,
+            max_shard_size=max_shard_size,
         )

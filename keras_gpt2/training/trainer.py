@@ -1,13 +1,16 @@
-"""`fit` with what a long run needs: validation, per-epoch presets, resume, a loss plot."""
+"""`fit` with what a long run needs: validation, per-epoch presets, exact resume, a loss plot."""
 
 import contextlib
 import csv
+import json
 import math
 import os
+import shutil
 import signal
 import threading
 
 import keras
+import numpy as np
 
 from keras_gpt2.errors import DestinationError
 from keras_gpt2.training.text_windows import make_windows
@@ -26,13 +29,76 @@ class PresetCheckpoint(keras.callbacks.Callback):
         self.model.save_to_preset(os.path.join(self.directory, "last"), overwrite=True)
 
 
+class TrainingState(keras.callbacks.Callback):
+    """Model and optimizer state with the data position, every `every_steps` steps and at
+    each epoch's end, in `directory`: a preempted run loses at most `every_steps` steps.
+
+    Each save writes `state-<epoch>-<step>.weights.h5` (weights and optimizer variables,
+    as `Model.save_weights` stores them), then replaces `progress.json` (the epoch, the
+    steps of it done, and that file's name) in one rename, then removes the older state
+    file: a crash at any point leaves a complete state behind. `step_offset` is the number
+    of steps of the epoch done before this `fit` call (a resumed epoch).
+    """
+
+    PROGRESS_FILE = "progress.json"
+
+    def __init__(self, directory, every_steps=None, step_offset=0):
+        super().__init__()
+        self.directory = directory
+        self.every_steps = every_steps
+        self.step_offset = step_offset
+        self.epoch = 0
+
+    @classmethod
+    def restore(cls, model, directory):
+        """Loads the saved weights and optimizer state into `model` (compiled); returns `(epoch, step)`."""
+        path = os.path.join(directory, cls.PROGRESS_FILE)
+        if not os.path.isfile(path):
+            return 0, 0
+        with open(path, encoding="utf-8") as file:
+            progress = json.load(file)
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        model.load_weights(os.path.join(directory, progress["file"]))
+        return progress["epoch"], progress["step"]
+
+    def save(self, epoch, step):
+        os.makedirs(self.directory, exist_ok=True)
+        name = f"state-{epoch:05d}-{step:07d}.weights.h5"
+        self.model.save_weights(os.path.join(self.directory, name))
+        progress = os.path.join(self.directory, self.PROGRESS_FILE)
+        with open(progress + ".tmp", "w", encoding="utf-8") as file:
+            json.dump({"epoch": epoch, "step": step, "file": name}, file)
+        os.replace(progress + ".tmp", progress)
+        for old in os.listdir(self.directory):
+            if old.startswith("state-") and old != name:
+                os.remove(os.path.join(self.directory, old))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.step_offset + batch + 1
+        if self.every_steps and step % self.every_steps == 0:
+            self.save(self.epoch, step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.save(epoch + 1, 0)
+
+
+def epoch_order(count, seed, epoch):
+    """The order of the `count` training windows in `epoch`: fixed by `seed` and `epoch`
+    alone, so that a resumed run sees the same batches as an uninterrupted one."""
+    return np.random.default_rng([seed, epoch]).permutation(count)
+
+
 class InterruptAtBatchEnd(keras.callbacks.Callback):
     """Turns Ctrl-C into a `KeyboardInterrupt` raised at the next batch boundary.
 
     A KeyboardInterrupt raised wherever the signal lands can leave a backend
     half-way through a step (on JAX, `fit` then hangs in its validation
     loop). Raised from here, it unwinds `fit` cleanly and on every backend;
-    `BackupAndRestore` keeps its last epoch for the resume.
+    `TrainingState` keeps its last save for the resume.
     """
 
     def __init__(self):
@@ -72,7 +138,7 @@ def plot_history(csv_path, png_path):
     epochs = [int(row["epoch"]) + 1 for row in rows]
     figure, axis = plt.subplots(figsize=(6, 4))
     for key, label in (("loss", "train"), ("val_loss", "validation")):
-        if rows and key in rows[0]:
+        if rows and all(row.get(key, "NA") != "NA" for row in rows):  # Keras logs NA without validation
             axis.plot(epochs, [float(row[key]) for row in rows], marker="o", label=label)
     axis.set_xlabel("epoch")
     axis.set_ylabel("cross-entropy (nats/token)")
@@ -117,14 +183,20 @@ def train(
     learning_rate=1e-3,
     seed=0,
     verbose=1,
+    checkpoint_every_steps=None,
+    callbacks=(),
 ):
     """Trains `model` (a `GPT2CausalLM`) on token-id streams and writes `output_dir`.
 
     `output_dir` receives `last/` (a preset after every epoch), `history.csv`,
-    `loss.png` and, while running, `backup/` (model and optimizer state after
-    every epoch): rerunning the same call after an interruption (Ctrl-C, a
-    crash) resumes at the start of the first unfinished epoch, so finished
-    epochs are never lost. Returns the Keras `History`.
+    `loss.png` and, while running, `backup/` (model, optimizer state and data
+    position after every epoch and every `checkpoint_every_steps` steps):
+    rerunning the same call after an interruption (Ctrl-C, a crash, a
+    preempted machine) resumes at the step where the last save was made, with
+    the same batches in the same order as an uninterrupted run. The loss
+    logged for a resumed epoch averages its remaining steps only. `callbacks`
+    are added to each `fit` call. Returns a Keras `History` of the epochs run
+    by this call.
     """
     claim_run_folder(output_dir)
     x, y, sample_weight = make_windows(train_ids, sequence_length)
@@ -146,23 +218,36 @@ def train(
     backup_dir = os.path.join(output_dir, "backup")
     if not os.path.isdir(backup_dir) and os.path.exists(history_path):
         os.remove(history_path)  # A fresh run, not a resume: start the log anew.
-    callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir, save_freq="epoch", double_checkpoint=True),
-        keras.callbacks.CSVLogger(history_path, append=True),
-        PresetCheckpoint(output_dir),
-    ]
+    start_epoch, start_step = TrainingState.restore(model, backup_dir)
+    history = keras.callbacks.History()
+    history.history, history.epoch = {}, []
     interrupt = InterruptAtBatchEnd()
     with interrupt.handling_sigint():
-        history = model.fit(
-            x,
-            y,
-            sample_weight=sample_weight,
-            batch_size=batch_size,
-            epochs=epochs,
-            validation_data=validation,
-            callbacks=[*callbacks, interrupt],
-            shuffle=True,
-            verbose=verbose,
-        )
+        for epoch in range(start_epoch, epochs):
+            order = epoch_order(len(y), seed, epoch)[start_step * batch_size :]
+            epoch_callbacks = [
+                TrainingState(backup_dir, checkpoint_every_steps, step_offset=start_step),
+                keras.callbacks.CSVLogger(history_path, append=True),
+                PresetCheckpoint(output_dir),
+                interrupt,
+                *callbacks,
+            ]
+            run = model.fit(
+                {key: value[order] for key, value in x.items()},
+                y[order],
+                sample_weight=sample_weight[order],
+                batch_size=batch_size,
+                epochs=epoch + 1,
+                initial_epoch=epoch,
+                validation_data=validation,
+                callbacks=epoch_callbacks,
+                shuffle=False,
+                verbose=verbose,
+            )
+            for key, values in run.history.items():
+                history.history.setdefault(key, []).extend(values)
+            history.epoch.extend(run.epoch)
+            start_step = 0
+    shutil.rmtree(backup_dir, ignore_errors=True)  # finished: the preset in last/ is the result
     plot_history(history_path, os.path.join(output_dir, "loss.png"))
     return history

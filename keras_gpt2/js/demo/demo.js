@@ -1,16 +1,12 @@
 // The demo page: loads ./model.json with the keras-gpt2 runtime and streams generated text.
-import { loadGPT2CausalLM, SAMPLERS, tf } from './keras_gpt2/index.js';
+import { loadGPT2CausalLM, SAMPLERS, tf, useBackend as switchBackend, wasmThreadCount } from './keras_gpt2/index.js';
 
 const $ = (id) => document.getElementById(id);
 const status = (text) => { $('status').textContent = text; };
 let model = null;
 let controller = null;
 
-async function useBackend(name) {
-  tf.wasm.setWasmPaths(new URL('vendor/', document.baseURI).href);
-  if (!(await tf.setBackend(name))) throw new Error(`TensorFlow.js backend ${name} is not available here.`);
-  await tf.ready();
-}
+const useBackend = (name) => switchBackend(name, { wasmPaths: new URL('vendor/', document.baseURI).href });
 
 async function load() {
   const requested = new URLSearchParams(location.search).get('backend') ?? 'wasm';
@@ -20,7 +16,7 @@ async function load() {
   model = await loadGPT2CausalLM('model.json');
   const { numLayers, hiddenDim, vocabularySize } = model.backbone.config;
   status(`Ready: ${numLayers} layers, hidden ${hiddenDim}, vocabulary ${vocabularySize}, backend ${tf.getBackend()}` +
-    (crossOriginIsolated ? ' (threads on)' : ''));
+    (tf.getBackend() === 'wasm' ? ` (${wasmThreadCount()} threads)` : ''));
   $('generate').disabled = false;
 }
 

@@ -1,16 +1,23 @@
 // One pre-norm GPT-2 block; mirrors keras_gpt2/layers/transformer_decoder.py.
+// Both layer norms' gamma and beta are folded into the products after them at load time
+// (see cached_multi_head_attention.js), and biases ride in fused products: fewer kernels.
 import tf from '../tf.js';
-import { CachedMultiHeadAttention } from './cached_multi_head_attention.js';
+import { CachedMultiHeadAttention, foldNorm } from './cached_multi_head_attention.js';
 
-/** GELU in the tanh approximation, as GPT-2 uses it. */
+/** GELU in the tanh approximation, as GPT-2 uses it, written as x * sigmoid(2z), which equals 0.5x(1 + tanh(z)). */
 export function geluTanh(x) {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+  const c = 2 * Math.sqrt(2 / Math.PI);
+  return tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(c, tf.mul(c * 0.044715, tf.square(x))))));
+}
+
+/** (x - mean) / sqrt(variance + epsilon) over the last axis: a layer norm before its gamma and beta. */
+export function normalize(x, epsilon) {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
 }
 
 export function layerNorm(x, gamma, beta, epsilon) {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, epsilon))), gamma), beta);
+  return tf.add(tf.mul(normalize(x, epsilon), gamma), beta);
 }
 
 /**
@@ -33,29 +40,36 @@ export function causalAttentionMask(length, past, paddingMask = null) {
   return tf.tensor4d(values, [rows.length, 1, length, total]);
 }
 
+function dense(x, [kernel, bias]) {
+  const [batch, length, width] = x.shape;
+  const y = tf.fused.matMul({ a: tf.reshape(x, [batch * length, width]), b: kernel, bias });
+  return tf.reshape(y, [batch, length, kernel.shape[1]]);
+}
+
 export class TransformerDecoder {
   constructor(weights, prefix, { numHeads, layerNormEpsilon }) {
     const w = (name) => weights[`${prefix}/${name}`];
+    const norm = (name) => [w(`${name}/gamma`), w(`${name}/beta`)];
     this.epsilon = layerNormEpsilon;
-    this.attentionNorm = [w('self_attention_layer_norm/gamma'), w('self_attention_layer_norm/beta')];
-    this.selfAttention = new CachedMultiHeadAttention(weights, `${prefix}/self_attention`, numHeads);
-    this.feedforwardNorm = [w('feedforward_layer_norm/gamma'), w('feedforward_layer_norm/beta')];
-    this.intermediate = [w('feedforward_intermediate_dense/kernel'), w('feedforward_intermediate_dense/bias')];
+    this.selfAttention = new CachedMultiHeadAttention(weights, `${prefix}/self_attention`, numHeads, {
+      inputNorm: norm('self_attention_layer_norm'),
+    });
+    this.intermediate = tf.tidy(() => foldNorm(
+      norm('feedforward_layer_norm'), w('feedforward_intermediate_dense/kernel'), w('feedforward_intermediate_dense/bias'),
+    ).map((t) => tf.keep(t)));
     this.output = [w('feedforward_output_dense/kernel'), w('feedforward_output_dense/bias')];
-  }
-
-  dense(x, [kernel, bias]) {
-    const [batch, length, width] = x.shape;
-    const y = tf.add(tf.matMul(tf.reshape(x, [batch * length, width]), kernel), bias);
-    return tf.reshape(y, [batch, length, kernel.shape[1]]);
   }
 
   /** x: [batch, length, hidden] -> {output, cache}. */
   call(x, { cache = null, mask = null } = {}) {
-    const normed = layerNorm(x, ...this.attentionNorm, this.epsilon);
-    const attention = this.selfAttention.call(normed, { cache, mask });
+    const attention = this.selfAttention.call(normalize(x, this.epsilon), { cache, mask });
     const residual = tf.add(x, attention.output);
-    const hidden = geluTanh(this.dense(layerNorm(residual, ...this.feedforwardNorm, this.epsilon), this.intermediate));
-    return { output: tf.add(residual, this.dense(hidden, this.output)), cache: attention.cache };
+    const hidden = geluTanh(dense(normalize(residual, this.epsilon), this.intermediate));
+    return { output: tf.add(residual, dense(hidden, this.output)), cache: attention.cache };
+  }
+
+  dispose() {
+    this.selfAttention.dispose();
+    this.intermediate.forEach((t) => t.dispose());
   }
 }

@@ -37,15 +37,12 @@ export class GPT2Backbone extends tf.serialization.Serializable {
     this.weights = Object.fromEntries(Object.entries(weights).map(([name, t]) => [name, tf.keep(t.clone())]));
     const w = this.weights;
     this.tokenEmbedding = new ReverseEmbedding(w['token_embedding/embeddings']);
+    w['token_embedding/embeddings'].dispose(); // the layer keeps the transposed table only
+    delete w['token_embedding/embeddings'];
     this.positionEmbedding = new PositionEmbedding(w['position_embedding/embeddings']);
     this.transformerLayers = Array.from({ length: numLayers }, (_, i) => (
       new TransformerDecoder(w, `transformer_layer_${i}`, { numHeads, layerNormEpsilon })));
     this.finalNorm = [w['layer_norm/gamma'], w['layer_norm/beta']];
-    // Fused attention kernels are new tensors: keep them past any tidy.
-    for (const layer of this.transformerLayers) {
-      const attention = layer.selfAttention;
-      tf.keep(attention.qkvKernel); tf.keep(attention.qkvBias); tf.keep(attention.outputKernel);
-    }
   }
 
   expectedWeightNames() {
@@ -58,7 +55,7 @@ export class GPT2Backbone extends tf.serialization.Serializable {
 
   /**
    * tokenIds: int32 tensor [batch, length] placed at positions startIndex.. .
-   * cache: per-layer {key, value} from an earlier call, or null. paddingMask: [batch][past+length]
+   * cache: per-layer {keys, values} from an earlier call, or null. paddingMask: [batch][past+length]
    * 0/1 arrays or null. Returns {hidden [batch, length, hidden], cache}.
    */
   call(tokenIds, { cache = null, paddingMask = null, startIndex = 0 } = {}) {
@@ -80,10 +77,8 @@ export class GPT2Backbone extends tf.serialization.Serializable {
   dispose() {
     if (!this.weights) return;
     Object.values(this.weights).forEach((t) => t.dispose());
-    for (const layer of this.transformerLayers) {
-      const attention = layer.selfAttention;
-      [attention.qkvKernel, attention.qkvBias, attention.outputKernel].forEach((t) => t.dispose());
-    }
+    this.tokenEmbedding.dispose();
+    this.transformerLayers.forEach((layer) => layer.dispose());
     this.weights = null;
   }
 }

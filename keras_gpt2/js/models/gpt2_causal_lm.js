@@ -4,7 +4,7 @@ import { GPT2Backbone } from './gpt2_backbone.js';
 import { GreedySampler } from '../samplers/sampler.js';
 
 function disposeCache(cache) {
-  cache?.forEach(({ key, value }) => { key.dispose(); value.dispose(); });
+  cache?.forEach(({ keys, values }) => { keys.dispose(); values.dispose(); });
 }
 
 export class GPT2CausalLM extends tf.serialization.Serializable {
@@ -51,7 +51,7 @@ export class GPT2CausalLM extends tf.serialization.Serializable {
     return tf.tidy(() => {
       const tokens = tf.tensor2d([ids], [1, ids.length], 'int32');
       const { hidden, cache: next } = this.backbone.call(tokens, { cache, startIndex: start });
-      const last = tf.reshape(tf.slice(hidden, [0, ids.length - 1, 0], [1, 1, -1]), [1, -1]);
+      const last = ids.length === 1 ? tf.reshape(hidden, [1, -1]) : tf.reshape(tf.slice(hidden, [0, ids.length - 1, 0], [1, 1, -1]), [1, -1]);
       return { logits: this.backbone.tokenEmbedding.call(last, { reverse: true }), cache: next };
     });
   }
