@@ -86,5 +86,6 @@ def main():
     figures["ratio_to_floor"] = {n: ms / floor for n, ms in figures["ms_per_token_cached"].items()}
     print(json.dumps(figures))
 
+
 if __name__ == "__main__":
     main()
