@@ -1,9 +1,10 @@
-// Times the keras-gpt2 browser runtime in real Chromium, on the page the demo serves:
+// Times the keras-gpt2 browser runtime in real Chromium, in a blank page beside the export:
 // ms per new token at batch 1 (with the KV cache at each length asked for, and without it),
 // the bare TF.js floor (the weight products of one decode step, no attention, no small ops)
 // timed in the same page, and where one decode step spends its time (tf.profile, per kernel).
 // Usage (see benchmarks/browser.py):
-//   node benchmarks/browser.mjs http://127.0.0.1:PORT/index.html wasm 64,512 16
+//   node benchmarks/browser.mjs http://127.0.0.1:PORT/blank.html wasm 64,512 16
+// (the URL is any page of the exported folder, served cross-origin isolated).
 import { chromium } from 'playwright-core';
 
 const [url, backend = 'wasm', cachedTokens = '64', uncachedTokens = '16'] = process.argv.slice(2);
@@ -14,17 +15,13 @@ const browser = await chromium.launch({
 });
 try {
   const page = await browser.newPage();
-  await page.goto(`${url}?backend=${backend}`);
-  const errors = [];
   page.on('crash', () => { console.error('the page crashed (out of memory?)'); process.exit(1); });
-  page.on('pageerror', (error) => errors.push(String(error)));
-  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
-  await page.waitForFunction(() => /^(Ready|Could not)/.test(document.getElementById('status').textContent), null, { timeout: 600000 });
-  const status = await page.textContent('#status');
-  if (!status.startsWith('Ready')) throw new Error(`${status} ${errors.join(' | ')}`);
-  const result = await page.evaluate(async ([cachedList, uncached]) => {
-    const { loadGPT2CausalLM, GreedySampler, tf, wasmThreadCount } = await import('./keras_gpt2/index.js');
-    const model = await loadGPT2CausalLM('model.json');
+  await page.goto(url);
+  const result = await page.evaluate(async ([backendName, cachedList, uncached]) => {
+    for (const script of ['tf.min.js', 'tf-backend-wasm.min.js', 'tf-backend-webgpu.min.js']) await import(`./vendor/${script}`);
+    const { loadGPT2CausalLM, GreedySampler, tf, useBackend, wasmThreadCount } = await import('./keras_gpt2/index.js');
+    await useBackend(backendName, { wasmPaths: new URL('vendor/', document.baseURI).href });
+    const model = await loadGPT2CausalLM('model.json', { cache: false });
     const prompt = [50256, 464, 2068, 7586, 21831, 18045, 625, 262];
     const median = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const time = async (maxNewTokens, useCache) => {
@@ -72,7 +69,7 @@ try {
     figures.threads = wasmThreadCount();
     figures.cross_origin_isolated = globalThis.crossOriginIsolated;
     return figures;
-  }, [cachedTokens.split(',').map(Number), Number(uncachedTokens)]);
+  }, [backend, cachedTokens.split(',').map(Number), Number(uncachedTokens)]);
   process.stdout.write(JSON.stringify(result));
 } finally {
   await browser.close();

@@ -24,7 +24,7 @@ WEBGPT_MS_PER_TOKEN = 30.0
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", default="wasm", choices=["wasm", "cpu", "webgl"])
+    parser.add_argument("--backend", default="wasm", choices=["wasm", "cpu", "webgl", "webgpu"])
     parser.add_argument("--quantize", default=None, choices=["float16", "uint16", "uint8"])
     parser.add_argument("--new-tokens", default="64,512", help="comma-separated lengths timed with the KV cache")
     parser.add_argument("--uncached-new-tokens", type=int, default=16)
@@ -44,10 +44,12 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         export_tfjs(model, os.path.join(folder, "web"), quantization=args.quantize)
         write_demo(os.path.join(folder, "web"))
+        with open(os.path.join(folder, "web", "blank.html"), "w") as page:
+            page.write("<!doctype html><title>keras-gpt2 benchmark</title>\n")
         server = make_server(os.path.join(folder, "web"))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
+            url = f"http://127.0.0.1:{server.server_address[1]}/blank.html"
             run = subprocess.run(
                 [
                     "node",

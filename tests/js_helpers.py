@@ -59,3 +59,22 @@ def run_runtime(model_url, tasks, backend="wasm", timeout=600):
     output = json.loads(run.stdout)
     assert output["backend"] == backend
     return output["results"]
+
+
+def run_in_chromium(script, *arguments, timeout=600):
+    """Runs `tests/js/<script>` (a playwright-core driver of Debian's Chromium) with
+    `arguments`; returns the JSON it prints. Skips where node, the npm packages or
+    Chromium are missing."""
+    require_node_packages()
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    run = subprocess.run(
+        ["node", os.path.join(REPO_DIR, "tests", "js", script), *arguments],
+        capture_output=True,
+        text=True,
+        cwd=REPO_DIR,
+        timeout=timeout,
+    )
+    if run.returncode:
+        raise AssertionError(f"{script} failed:\n{run.stderr[-4000:]}")
+    return json.loads(run.stdout)

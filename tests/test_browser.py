@@ -4,7 +4,6 @@ import filecmp
 import json
 import os
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -18,12 +17,14 @@ from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPre
 from tests.conftest import REPO_DIR
 from tests.helpers import tiny_backbone
 from tests.js_helpers import require_node_packages
+from tests.js_helpers import run_in_chromium
 from tests.js_helpers import serve_folder
 
 ARTIFACTS_DIR = os.path.join(REPO_DIR, "test-artifacts")
 VENDORED = {
     "tf.min.js": "@tensorflow/tfjs/dist/tf.min.js",
     "tf-backend-wasm.min.js": "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
+    "tf-backend-webgpu.min.js": "@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js",
     "tfjs-backend-wasm.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
     "tfjs-backend-wasm-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
     "tfjs-backend-wasm-threaded-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
@@ -40,26 +41,8 @@ def test_vendored_tfjs_equals_the_pinned_npm_packages():
 
 
 def run_demo(folder, screenshot, prompt):
-    require_node_packages()
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
     with serve_folder(folder) as base_url:
-        run = subprocess.run(
-            [
-                "node",
-                os.path.join(REPO_DIR, "tests", "js", "browser_demo.mjs"),
-                f"{base_url}/index.html",
-                screenshot,
-                prompt,
-            ],
-            capture_output=True,
-            text=True,
-            cwd=REPO_DIR,
-            timeout=600,
-        )
-    if run.returncode:
-        raise AssertionError(f"browser run failed:\n{run.stderr[-4000:]}")
-    return json.loads(run.stdout)
+        return run_in_chromium("browser_demo.mjs", f"{base_url}/index.html", screenshot, prompt)
 
 
 @pytest.mark.browser
@@ -109,9 +92,6 @@ def test_shipped_model_demo_works_offline_in_chromium(tmp_path):
 
 @pytest.mark.browser
 def test_loader_fetches_nothing_outside_the_model_folder(gpt2_tokenizer, tmp_path):
-    require_node_packages()
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
     site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "stolen.bin").write_bytes(b"\0" * 64)
@@ -147,15 +127,7 @@ def test_loader_fetches_nothing_outside_the_model_folder(gpt2_tokenizer, tmp_pat
         )
         (tokenizer_escape / "model.json").write_text(json.dumps(model_json))
         urls.append(f"{base}/tokenizer_escape/model.json")
-        run = subprocess.run(
-            ["node", os.path.join(REPO_DIR, "tests", "js", "loader_paths.mjs"), f"{base}/probe.html", *urls],
-            capture_output=True,
-            text=True,
-            cwd=REPO_DIR,
-            timeout=300,
-        )
-    assert run.returncode == 0, run.stderr[-3000:]
-    results = json.loads(run.stdout)
+        results = run_in_chromium("loader_paths.mjs", f"{base}/probe.html", *urls, timeout=300)
     assert results[0]["loaded"] == 16 and results[0]["error"] is None, results[0]  # the harness loads a good model
     for result in results[1:]:
         assert result["loaded"] is None
@@ -163,3 +135,64 @@ def test_loader_fetches_nothing_outside_the_model_folder(gpt2_tokenizer, tmp_pat
     assert other_requests == []
     assert not [path for path in site_requests if "secret" in path or "stolen" in path]
     assert any(path.endswith(".bin") for path in site_requests)  # the good model's shards were fetched
+
+
+@pytest.fixture(scope="module")
+def exported_small_model(gpt2_tokenizer, tmp_path_factory):
+    """A 2-layer, hidden-32 GPT-2 at the real vocabulary with wide random weights (no greedy
+    ties), exported in float32 with the demo; returns (model, folder)."""
+    backbone = GPT2Backbone(
+        vocabulary_size=50257,
+        num_layers=2,
+        num_heads=4,
+        hidden_dim=32,
+        intermediate_dim=64,
+        dropout=0.0,
+        max_sequence_length=256,
+    )
+    rng = np.random.default_rng(0)
+    for weight in backbone.weights:
+        weight.assign(rng.normal(0, 0.3 if "embedding" in weight.path else 0.15, weight.shape))
+    model = GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=64))
+    model.compile(sampler="greedy")
+    folder = tmp_path_factory.mktemp("backends") / "web"
+    tfjs.export_tfjs(model, folder, with_demo=True)
+    return model, folder
+
+
+@pytest.mark.browser
+def test_webgpu_and_webgl_generate_the_tokens_of_wasm_and_python(exported_small_model):
+    model, folder = exported_small_model
+    prompt = [50256, 464, 2068, 7586]
+    job = json.dumps({"prompt": prompt, "maxNewTokens": 30, "leakTokens": 200})
+    with serve_folder(folder) as base_url:
+        results = run_in_chromium("backends_check.mjs", f"{base_url}/index.html", job)
+    expected = model.generate({"token_ids": np.array([prompt])}, max_length=34, stop_token_ids=None)
+    expected = expected["token_ids"][0, 4:].tolist()
+    shard_bytes = sum(path.stat().st_size for path in folder.glob("*.bin"))
+    for backend in ("wasm", "webgl", "webgpu"):
+        result = results[backend]
+        assert "error" not in result, (backend, result)
+        assert result["active"] == backend
+        assert result["tokenIds"] == expected, backend
+        assert result["tensorsAfter"] == result["tensorsBefore"], backend  # 200 tokens, no leak
+        assert result["progress"] == {"loaded": shard_bytes, "total": shard_bytes}, backend
+    # SwiftShader is a software GPU: 'auto' prefers wasm to it.
+    assert results["auto"] == "wasm"
+
+
+@pytest.mark.browser
+def test_a_second_visit_reads_the_weights_from_the_browser_cache(exported_small_model):
+    _, folder = exported_small_model
+    served = []
+    with serve_folder(folder, served) as base_url:
+        result = run_in_chromium("second_visit.mjs", f"{base_url}/index.html")
+    first, second = result["visits"]
+    assert result["errors"] == []
+    for visit in (first, second):
+        assert visit["status"].startswith("Ready") and visit["backend"] == "wasm", visit
+    shards = sorted(path.name for path in folder.glob("*.bin"))
+    assert sorted(path.rsplit("/", 1)[-1] for path in first["requests"] if path.endswith(".bin")) == shards
+    assert [path for path in second["requests"] if path.endswith((".bin", "vocabulary.json", "merges.txt"))] == []
+    assert "/model.json" in second["requests"]  # fetched again: a changed model gets a new cache
+    assert sorted(path.rsplit("/", 1)[-1] for path in served if path.endswith(".bin")) == shards  # once in all

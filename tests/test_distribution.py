@@ -31,7 +31,7 @@ PRESET_SCRIPT = (
     + r"""
 from keras_gpt2.assets import shipped_preset_path
 
-model = GPT2CausalLM.from_preset(shipped_preset_path("shakespeare"))
+model = GPT2CausalLM.from_preset(sys.argv[2] if len(sys.argv) > 2 else shipped_preset_path("shakespeare"))
 model.compile(optimizer=keras.optimizers.SGD(0.05), sampler="greedy")
 texts = ["To be, or not to be, that is the question:", "Whether 'tis nobler in the mind to suffer",
          "The slings and arrows of outrageous fortune,", "Or to take arms against a sea of troubles,"] * 2
@@ -197,3 +197,19 @@ def test_two_processes_on_localhost_end_with_the_weights_of_one(tmp_path):
             np.testing.assert_allclose(weights[name], expected[name], atol=1e-5, err_msg=name)
     moved = expected["transformer_layer_0__self_attention__query__kernel"]
     assert np.abs(moved - expected["initial__transformer_layer_0__self_attention__query__kernel"]).max() > 1e-3
+
+
+@pytest.mark.slow
+def test_a_sharded_preset_loads_onto_a_mesh(tmp_path):
+    require_jax_pass()
+    from keras_gpt2.assets import shipped_preset_path
+    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+
+    GPT2CausalLM.from_preset(shipped_preset_path("shakespeare")).save_to_preset(
+        tmp_path / "sharded", max_shard_size=0.025
+    )
+    assert len(list((tmp_path / "sharded").glob("model_*.weights.h5"))) >= 2
+    single = run("single", script=PRESET_SCRIPT)
+    model = run("model", str(tmp_path / "sharded"), script=PRESET_SCRIPT)
+    np.testing.assert_allclose(model["loss"], single["loss"], rtol=1e-4)
+    assert model["shardings"]["token_embedding/embeddings"].endswith("(None, 'model')")

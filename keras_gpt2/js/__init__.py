@@ -17,7 +17,7 @@ VENDOR_DIR = os.path.join(JS_DIR, "vendor")
 
 
 def write_demo(folder):
-    """Copies `index.html`, `demo.js`, `keras_gpt2/` (the runtime) and `vendor/` into `folder`."""
+    """Copies `index.html`, `demo.js`, `worker.js`, `keras_gpt2/` (the runtime) and `vendor/` into `folder`."""
     ignore = shutil.ignore_patterns("__pycache__", "*.py")
     runtime = os.path.join(folder, "keras_gpt2")
     os.makedirs(runtime, exist_ok=True)
@@ -27,7 +27,7 @@ def write_demo(folder):
             shutil.copytree(source, os.path.join(runtime, part), ignore=ignore, dirs_exist_ok=True)
         else:
             shutil.copy2(source, runtime)
-    for name in ("index.html", "demo.js"):
+    for name in ("index.html", "demo.js", "worker.js"):
         shutil.copy2(os.path.join(JS_DIR, "demo", name), folder)
     shutil.copytree(VENDOR_DIR, os.path.join(folder, "vendor"), ignore=ignore, dirs_exist_ok=True)
 

@@ -23,7 +23,7 @@ try {
     status: document.getElementById('status').textContent,
     output: document.getElementById('output').textContent,
     crossOriginIsolated: globalThis.crossOriginIsolated,
-    backend: globalThis.tf.getBackend(),
+    backend: document.body.dataset.backend,
   }));
   process.stdout.write(JSON.stringify({ ...result, errors }));
 } finally {

@@ -1,69 +1,82 @@
-// The demo page: loads ./model.json with the keras-gpt2 runtime and streams generated text.
-import { loadGPT2CausalLM, SAMPLERS, tf, useBackend as switchBackend, wasmThreadCount } from './keras_gpt2/index.js';
-
+// The demo page: the model loads and generates in worker.js (a Web Worker), so the page
+// stays responsive; this file only shows progress, streams text and forwards the controls.
 const $ = (id) => document.getElementById(id);
 const status = (text) => { $('status').textContent = text; };
-let model = null;
-let controller = null;
+const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
+let started = 0;
+let count = 0;
 
-const useBackend = (name) => switchBackend(name, { wasmPaths: new URL('vendor/', document.baseURI).href });
-
-async function load() {
-  const requested = new URLSearchParams(location.search).get('backend') ?? 'wasm';
-  $('backend').value = requested;
-  await useBackend(requested);
-  status(`Loading the model (${tf.getBackend()} backend)…`);
-  model = await loadGPT2CausalLM('model.json');
-  const { numLayers, hiddenDim, vocabularySize } = model.backbone.config;
-  status(`Ready: ${numLayers} layers, hidden ${hiddenDim}, vocabulary ${vocabularySize}, backend ${tf.getBackend()}` +
-    (tf.getBackend() === 'wasm' ? ` (${wasmThreadCount()} threads)` : ''));
-  $('generate').disabled = false;
+function load(backend) {
+  $('generate').disabled = true;
+  status(`Loading the model (${backend} backend)…`);
+  worker.postMessage({ type: 'load', backend });
 }
 
-function makeSampler() {
+function samplerConfig() {
   const name = $('sampler').value;
   const seed = $('seed').value === '' ? null : Number($('seed').value);
-  const options = { temperature: Number($('temperature').value), seed };
-  if (name === 'top_k') options.k = Number($('top-k').value);
-  if (name === 'top_p') options.p = Number($('top-p').value);
-  return name === 'greedy' ? new SAMPLERS.greedy() : new SAMPLERS[name](options);
+  if (name === 'greedy') return { name };
+  const config = { name, temperature: Number($('temperature').value), seed };
+  if (name === 'top_k') config.k = Number($('top-k').value);
+  if (name === 'top_p') config.p = Number($('top-p').value);
+  return config;
 }
 
-async function generate() {
+function finish() {
+  $('generate').disabled = false;
+  $('stop').disabled = true;
+}
+
+const handlers = {
+  started: () => {
+    const requested = new URLSearchParams(location.search).get('backend') ?? 'auto';
+    $('backend').value = requested;
+    load(requested);
+  },
+  progress: ({ loaded, total }) => {
+    const percent = total ? Math.min(100, Math.round((100 * loaded) / total)) : 0;
+    $('progress').value = percent;
+    status(`Loading the weights: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`);
+  },
+  ready: ({ backend, threads, config, failures }) => {
+    const { numLayers, hiddenDim, vocabularySize } = config;
+    document.body.dataset.backend = backend;
+    $('progress').value = 100;
+    status(`Ready: ${numLayers} layers, hidden ${hiddenDim}, vocabulary ${vocabularySize}, backend ${backend}` +
+      (backend === 'wasm' ? ` (${threads} threads)` : '') + (failures.length ? ` — passed over: ${failures.join('; ')}` : ''));
+    $('generate').disabled = false;
+  },
+  token: ({ text }) => {
+    count += 1;
+    $('output').append(text);
+    status(`${count} tokens, ${(count / ((performance.now() - started) / 1000)).toFixed(1)} tokens/s (${document.body.dataset.backend})`);
+  },
+  done: () => {
+    document.body.dataset.done = 'true';
+    finish();
+  },
+  error: ({ message }) => {
+    status(message.startsWith('Could not') ? message : `Error: ${message}`);
+    finish();
+  },
+};
+worker.onmessage = ({ data }) => handlers[data.type](data);
+worker.onerror = (event) => status(`Could not start the model's worker: ${event.message ?? 'unknown error'}`);
+
+$('generate').addEventListener('click', () => {
   const prompt = $('prompt').value;
-  const output = $('output');
-  output.innerHTML = '';
   const shown = document.createElement('span');
   shown.className = 'prompt';
   shown.textContent = prompt;
-  output.append(shown);
+  $('output').replaceChildren(shown);
+  delete document.body.dataset.done;
   $('generate').disabled = true;
   $('stop').disabled = false;
-  controller = new AbortController();
-  const start = performance.now();
-  let count = 0;
-  try {
-    if ($('backend').value !== tf.getBackend()) await useBackend($('backend').value);
-    await model.generate(prompt, {
-      maxNewTokens: Number($('max-new-tokens').value),
-      sampler: makeSampler(),
-      signal: controller.signal,
-      onToken: async ({ text }) => {
-        count += 1;
-        output.append(text);
-        status(`${count} tokens, ${(count / ((performance.now() - start) / 1000)).toFixed(1)} tokens/s (${tf.getBackend()})`);
-        await new Promise((resolve) => setTimeout(resolve, 0)); // let the page repaint
-      },
-    });
-    document.body.dataset.done = 'true';
-  } catch (error) {
-    status(`Error: ${error.message}`);
-  } finally {
-    $('generate').disabled = false;
-    $('stop').disabled = true;
-  }
-}
-
-$('generate').addEventListener('click', generate);
-$('stop').addEventListener('click', () => controller?.abort());
-load().catch((error) => status(`Could not load the model: ${error.message}`));
+  started = performance.now();
+  count = 0;
+  worker.postMessage({
+    type: 'generate', prompt, options: { maxNewTokens: Number($('max-new-tokens').value) }, sampler: samplerConfig(),
+  });
+});
+$('stop').addEventListener('click', () => worker.postMessage({ type: 'stop' }));
+$('backend').addEventListener('change', () => load($('backend').value));
