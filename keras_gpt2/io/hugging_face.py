@@ -264,7 +264,8 @@ def read_hf_tensors(folder):
 
 
 def read_hf(folder):
-    """The checked `CheckpointPlan` of a Hugging Face GPT-2 folder (tokenizer from vocab.json/merges.txt)."""
+    """The checked `CheckpointPlan` of a Hugging Face GPT-2 folder (tokenizer from vocab.json and
+    merges.txt, or from tokenizer.json where those are absent)."""
     folder = os.fspath(folder)
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{folder}: is not a folder")
@@ -276,7 +277,10 @@ def read_hf(folder):
     )
     prefix = hf_prefix(tensors)
     tokenizer = checkpoint_tokenizer(
-        checked_folder_file(folder, "vocab.json"), checked_folder_file(folder, "merges.txt"), config["vocabulary_size"]
+        checked_folder_file(folder, "vocab.json"),
+        checked_folder_file(folder, "merges.txt"),
+        config["vocabulary_size"],
+        checked_folder_file(folder, "tokenizer.json"),
     )
     return CheckpointPlan(
         config,
@@ -329,9 +333,9 @@ def export_hf(model, folder, overwrite=False, sources=(), max_shard_bytes=5 * 10
             with open(os.path.join(staging, INDEX_FILE), "w", encoding="utf-8") as file:
                 json.dump(index, file, indent=2)
         if model.preprocessor is not None:
-            model.preprocessor.tokenizer.save_vocabulary(
-                os.path.join(staging, "vocab.json"), os.path.join(staging, "merges.txt")
-            )
+            tokenizer = model.preprocessor.tokenizer
+            tokenizer.save_vocabulary(os.path.join(staging, "vocab.json"), os.path.join(staging, "merges.txt"))
+            tokenizer.save_tokenizer_json(os.path.join(staging, "tokenizer.json"))
 
 
 def import_hf(folder):

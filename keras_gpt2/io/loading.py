@@ -16,13 +16,33 @@ from keras_gpt2.models.backbone_config import validate_backbone_config
 MAX_MERGES_BYTES = 64 * 1024 * 1024
 
 
-def read_vocabulary(path):
-    """`{token: id}` from a vocabulary JSON file: string tokens, ids exactly 0..N-1."""
-    vocabulary = CheckedJSON.read(path).as_object()
-    ids = sorted(vocabulary.get(token, int) for token in vocabulary.keys())
+def _checked_vocabulary(vocabulary):
+    """The `{token: id}` value of a `CheckedJSON` object whose ids are exactly 0..N-1."""
+    ids = sorted(vocabulary.as_object().get(token, int) for token in vocabulary.keys())
     if not ids or ids != list(range(len(ids))):
         raise vocabulary.error("token ids must be the integers 0..N-1, each used once")
     return vocabulary.value
+
+
+def read_vocabulary(path):
+    """`{token: id}` from a vocabulary JSON file: string tokens, ids exactly 0..N-1."""
+    return _checked_vocabulary(CheckedJSON.read(path))
+
+
+def read_tokenizer_json(path):
+    """`(vocabulary, merges)` of a Hugging Face `tokenizer.json` holding a BPE model (the one
+    file transformers 5 writes); merges may be `"a b"` strings or `["a", "b"]` pairs."""
+    model = CheckedJSON.read(path).as_object().child("model")
+    kind = model.get("type", str)
+    if kind != "BPE":
+        raise model.error(f"is {kind!r}; only a BPE model (GPT-2's) is read", "type")
+    merges = []
+    for _, rule in model.child("merges", list).items((str, list)):
+        parts = rule.value.split(" ") if isinstance(rule.value, str) else rule.value
+        if len(parts) != 2 or not all(isinstance(part, str) and part and " " not in part for part in parts):
+            raise rule.error(f"{str(rule.value)[:40]} must be two tokens")
+        merges.append(" ".join(parts))
+    return _checked_vocabulary(model.child("vocab")), merges
 
 
 def read_merges(path):
@@ -39,18 +59,23 @@ def read_merges(path):
     return rules
 
 
-def fill_tokenizer(tokenizer, vocabulary_path, merges_path, vocabulary_size=None):
-    """Gives `tokenizer` the checked vocabulary and merges of two files (and checks its size)."""
-    vocabulary, merges = read_vocabulary(vocabulary_path), read_merges(merges_path)
+def set_checked_vocabulary(tokenizer, vocabulary, merges, vocabulary_size, vocabulary_where, merges_where):
+    """Gives `tokenizer` a checked vocabulary and merges, which must have `vocabulary_size` tokens when given."""
     if vocabulary_size is not None and len(vocabulary) != vocabulary_size:
         raise InvalidCheckpointError(
-            vocabulary_path, None, f"has {len(vocabulary):,} tokens but the model has {vocabulary_size:,}"
+            vocabulary_where, None, f"has {len(vocabulary):,} tokens but the model has {vocabulary_size:,}"
         )
     try:
         tokenizer.set_vocabulary_and_merges(vocabulary, merges)
     except Exception as error:  # the `tokenizers` engine refuses merges of unknown tokens with its own types
-        raise InvalidCheckpointError(merges_path, None, f"does not fit the vocabulary ({error})") from None
+        raise InvalidCheckpointError(merges_where, None, f"does not fit the vocabulary ({error})") from None
     return tokenizer
+
+
+def fill_tokenizer(tokenizer, vocabulary_path, merges_path, vocabulary_size=None):
+    """Gives `tokenizer` the checked vocabulary and merges of two files (and checks its size)."""
+    vocabulary, merges = read_vocabulary(vocabulary_path), read_merges(merges_path)
+    return set_checked_vocabulary(tokenizer, vocabulary, merges, vocabulary_size, vocabulary_path, merges_path)
 
 
 def read_gpt2_tokenizer(vocabulary_path, merges_path, vocabulary_size=None, **settings):
@@ -60,14 +85,21 @@ def read_gpt2_tokenizer(vocabulary_path, merges_path, vocabulary_size=None, **se
     return fill_tokenizer(GPT2Tokenizer(**settings), vocabulary_path, merges_path, vocabulary_size)
 
 
-def checkpoint_tokenizer(vocabulary_path, merges_path, vocabulary_size):
-    """The checkpoint's own tokenizer files when both exist, else (for the 50,257-token
-    vocabulary only) the real GPT-2 files shipped with keras-gpt2, else None."""
+def checkpoint_tokenizer(vocabulary_path, merges_path, vocabulary_size, tokenizer_json_path=None):
+    """The checkpoint's own tokenizer: its vocabulary and merges files when both exist, else
+    its `tokenizer.json`, else (for the 50,257-token vocabulary only) the real GPT-2 files
+    shipped with keras-gpt2, else None."""
     from keras_gpt2.assets import gpt2_merges_path
     from keras_gpt2.assets import gpt2_vocabulary_path
+    from keras_gpt2.tokenizers.gpt2_tokenizer import GPT2Tokenizer
 
     if os.path.isfile(vocabulary_path) and os.path.isfile(merges_path):
         return read_gpt2_tokenizer(vocabulary_path, merges_path, vocabulary_size)
+    if tokenizer_json_path is not None and os.path.isfile(tokenizer_json_path):
+        vocabulary, merges = read_tokenizer_json(tokenizer_json_path)
+        return set_checked_vocabulary(
+            GPT2Tokenizer(), vocabulary, merges, vocabulary_size, tokenizer_json_path, tokenizer_json_path
+        )
     if vocabulary_size == 50257:
         return read_gpt2_tokenizer(gpt2_vocabulary_path(), gpt2_merges_path(), vocabulary_size)
     return None

@@ -271,6 +271,12 @@ class BytePairTokenizer(PreprocessingLayer):
         with open(merges_path, "w", encoding="utf-8") as file:
             file.write("#version: 0.2\n" + "\n".join(self.merges) + "\n")
 
+    def save_tokenizer_json(self, path):
+        """Writes the tokenizer as one Hugging Face `tokenizer.json` (what `AutoTokenizer` and
+        transformers 5 read)."""
+        self._check_ready()
+        self._engine.save(os.fspath(path))
+
     def save_assets(self, dir_path):
         """Writes `vocabulary.json` and `merges.txt` into `dir_path`."""
         self.save_vocabulary(os.path.join(dir_path, VOCABULARY_FILE), os.path.join(dir_path, MERGES_FILE))

@@ -6,18 +6,11 @@
 await import('./vendor/tf.min.js'); // UMD bundles: they set globalThis.tf
 await import('./vendor/tf-backend-wasm.min.js');
 await import('./vendor/tf-backend-webgpu.min.js');
-const { loadGPT2CausalLM, SAMPLERS, BACKEND_PREFERENCE, tf, useBackend, wasmThreadCount } = await import('./keras_gpt2/index.js');
+const { loadGPT2CausalLM, SAMPLERS, BACKEND_PREFERENCE, useBackend, wasmThreadCount } = await import('./keras_gpt2/index.js');
 
 const wasmPaths = new URL('vendor/', self.location.href).href;
 let model = null;
 let controller = null;
-
-async function loadOn(backend) {
-  const name = await useBackend(backend, { wasmPaths });
-  model?.dispose();
-  model = await loadGPT2CausalLM('model.json', { onProgress: (bytes) => postMessage({ type: 'progress', ...bytes }) });
-  return name;
-}
 
 /** Loads on `requested`; under 'auto' a backend that fails (out of memory, a lost GPU) hands over to the next. */
 async function load(requested) {
@@ -25,14 +18,17 @@ async function load(requested) {
   const failures = [];
   for (const backend of order) {
     if (failures.some((failure) => failure.startsWith(`${backend}:`))) continue;
+    let attempted = backend;
     try {
-      const name = await loadOn(backend);
-      postMessage({ type: 'ready', backend: name, threads: wasmThreadCount(), config: model.backbone.config, failures });
+      attempted = await useBackend(backend, { wasmPaths });
+      model?.dispose();
+      model = null;
+      model = await loadGPT2CausalLM('model.json', { onProgress: (bytes) => postMessage({ type: 'progress', ...bytes }) });
+      postMessage({ type: 'ready', backend: attempted, threads: wasmThreadCount(), config: model.backbone.config, failures });
       return;
     } catch (error) {
-      const name = tf.getBackend() ?? backend;
       const message = /memory|allocat/i.test(String(error.message)) ? `out of memory (${error.message})` : error.message;
-      failures.push(`${name}: ${message}`);
+      failures.push(`${attempted}: ${message}`);
     }
   }
   postMessage({ type: 'error', message: `Could not load the model: ${failures.join('; ')}` });
