@@ -128,3 +128,71 @@ def test_truncated_checkpoint_leaves_no_preset(tmp_path, capsys):
     assert "truncated" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
     assert main(["import-hf", str(tmp_path / "nowhere"), str(tmp_path / "out")]) == 2
+
+
+TOKENIZER_TEXTS = [
+    "Hello world",
+    " leading space",
+    "naïve café 北京 🙂",
+    "a\n\nb\tc",
+    "it's 2026!",
+]  # no "<|endoftext|>": HF reads it as the special token, we as text (keras-hub's default)
+
+
+def test_export_writes_a_tokenizer_json_that_auto_tokenizer_reads_alone(tmp_path, gpt2_tokenizer):
+    config = dict(vocab_size=50257, n_layer=1, n_head=2, n_embd=16, n_positions=16)
+    _, folder = hf_folder(tmp_path, config, tokenizer=gpt2_tokenizer)
+    exported = tmp_path / "exported"
+    export_hf(import_hf(folder), exported)
+    for name in ("vocab.json", "merges.txt"):  # tokenizer.json alone, as transformers 5 writes it
+        (exported / name).unlink()
+    reference = transformers.AutoTokenizer.from_pretrained(exported)
+    reimported = import_hf(exported).preprocessor.tokenizer
+    for text in TOKENIZER_TEXTS:
+        assert reference(text)["input_ids"] == gpt2_tokenizer(text), text
+        assert reimported(text) == gpt2_tokenizer(text), text
+
+
+@pytest.fixture
+def own_bpe_folder(tmp_path):
+    """A GPT-2 whose only tokenizer file is a 320-token byte-level BPE `tokenizer.json`
+    (trained here with the `tokenizers` library), so no fallback vocabulary fits it."""
+    from tokenizers import ByteLevelBPETokenizer
+
+    trained = ByteLevelBPETokenizer()
+    trained.train_from_iterator(
+        ["the quick brown fox jumps over the lazy dog " * 20],
+        vocab_size=320,
+        special_tokens=["<|endoftext|>"],
+        show_progress=False,
+    )
+    vocabulary_size = trained.get_vocab_size()
+    _, folder = hf_folder(tmp_path, dict(vocab_size=vocabulary_size, n_layer=1, n_head=2, n_embd=16, n_positions=16))
+    trained.save(str(folder / "tokenizer.json"))
+    return folder
+
+
+def test_a_folder_with_only_tokenizer_json_imports_its_own_tokenizer(own_bpe_folder):
+    from tokenizers import Tokenizer
+
+    reference = Tokenizer.from_file(str(own_bpe_folder / "tokenizer.json"))
+    tokenizer = import_hf(own_bpe_folder).preprocessor.tokenizer
+    for text in ["the lazy fox", "quick brown dogs jump", "unseen words ü"]:
+        assert tokenizer(text) == reference.encode(text).ids, text
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda model: model.update(type="WordPiece"), "model.type: is 'WordPiece'"),
+        (lambda model: model["merges"].append("a b c"), "must be two tokens"),
+        (lambda model: model["vocab"].update({"zz": 0}), "ids must be the integers"),
+    ],
+)
+def test_a_hostile_tokenizer_json_is_refused(own_bpe_folder, edit, message):
+    path = own_bpe_folder / "tokenizer.json"
+    document = json.loads(path.read_text())
+    edit(document["model"])
+    path.write_text(json.dumps(document))
+    with pytest.raises(InvalidCheckpointError, match=message):
+        import_hf(own_bpe_folder)
