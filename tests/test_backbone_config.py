@@ -58,3 +58,38 @@ def test_the_files_must_be_able_to_hold_the_model():
     check_fits_in(config, 124439808 * 2, 2, "config.json")
     with pytest.raises(InvalidConfigError, match="weight files hold only 1,000 bytes"):
         check_fits_in(config, 1000, 2, "config.json")
+
+
+def test_named_sizes_have_the_parameter_counts_keras_hub_publishes():
+    from keras_hub.src.models.gpt2.gpt2_presets import backbone_presets
+
+    from keras_gpt2.models.backbone_config import GPT2_SIZES
+
+    names = {
+        "gpt2": "gpt2_base_en",
+        "gpt2-medium": "gpt2_medium_en",
+        "gpt2-large": "gpt2_large_en",
+        "gpt2-xl": "gpt2_extra_large_en",
+    }
+    for ours, theirs in names.items():
+        assert parameter_count(GPT2_SIZES[ours]) == backbone_presets[theirs]["metadata"]["params"], ours
+    small = GPT2Backbone.from_config_name("gpt2")  # built, so the count is the model's, not only the formula's
+    assert small.count_params() == backbone_presets["gpt2_base_en"]["metadata"]["params"]
+    with pytest.raises(ValueError, match="is not one of"):
+        GPT2Backbone.from_config_name("gpt3")
+
+
+def test_named_sizes_match_transformers_configs_where_it_has_defaults():
+    transformers = pytest.importorskip("transformers")
+    from keras_gpt2.io.hugging_face import hf_config_from_backbone
+    from keras_gpt2.models.backbone_config import GPT2_SIZES
+
+    defaults = transformers.GPT2Config()  # transformers' defaults are GPT-2 small's
+    hf = hf_config_from_backbone(GPT2Backbone.from_config_name("gpt2", num_layers=1))
+    assert (hf["n_embd"], hf["n_head"], hf["n_positions"], hf["vocab_size"]) == (
+        defaults.n_embd,
+        defaults.n_head,
+        defaults.n_positions,
+        defaults.vocab_size,
+    )
+    assert GPT2_SIZES["gpt2"]["num_layers"] == defaults.n_layer

@@ -72,7 +72,7 @@ def _tokenize(args):
 
 
 def _load_model(args):
-    """The `GPT2CausalLM` named by `--model` (a preset directory), default the shipped one."""
+    """The `GPT2CausalLM` named by `--model` (a preset directory or Hub name), default the shipped one."""
     from keras_gpt2.assets import shipped_preset_path
 
     return _load_preset_argument(args.model or shipped_preset_path(SHIPPED_PRESET))
@@ -186,8 +186,10 @@ def _new_model(args):
 
 
 def _load_preset_argument(path):
-    if not os.path.isdir(path):
-        raise CommandError(f"model {path} is not a preset directory")
+    from keras_gpt2.io.hub import is_hub_name
+
+    if not is_hub_name(path) and not os.path.isdir(path):
+        raise CommandError(f"model {path} is not a preset directory, hf://org/name or a keras-hub GPT-2 name")
     from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 
     return GPT2CausalLM.from_preset(path)
@@ -267,7 +269,11 @@ def _serve_demo(args):
 
 
 def _add_model_option(parser):
-    parser.add_argument("--model", default=None, help="preset directory (default: the shipped Shakespeare model)")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="preset directory, hf://org/name or a keras-hub GPT-2 name (default: the shipped Shakespeare model)",
+    )
 
 
 def _subcommand(commands, name, help, example, run):

@@ -32,6 +32,7 @@ from keras_gpt2.errors import InvalidCheckpointError
 from keras_gpt2.io.checked_json import CheckedJSON
 from keras_gpt2.io.destination import writing_folder
 from keras_gpt2.io.h5_checks import check_h5_file
+from keras_gpt2.io.hub import resolve_preset
 from keras_gpt2.io.loading import checked_backbone_config
 from keras_gpt2.io.loading import fill_tokenizer
 from keras_gpt2.io.paths import checked_folder_file
@@ -234,6 +235,7 @@ def weight_files(preset):
 
 def load_backbone(preset, load_weights=True, **overrides):
     """The backbone of a preset, with its weights unless `load_weights=False`."""
+    preset = resolve_preset(preset)
     name, config, config_path = _entry(preset, CONFIG_FILE, ("GPT2Backbone",))
     config.update(overrides)
     available = None
@@ -266,6 +268,7 @@ def load_backbone(preset, load_weights=True, **overrides):
 
 def load_tokenizer(preset, vocabulary_size=None, **overrides):
     """The tokenizer of a preset, vocabulary and merges included (with `vocabulary_size` tokens, when given)."""
+    preset = resolve_preset(preset)
     name, config, path = _entry(preset, TOKENIZER_FILE, ("GPT2Tokenizer",))
     config.update(overrides)
     assets = os.path.join(os.fspath(preset), TOKENIZER_ASSETS_DIR)
@@ -276,6 +279,7 @@ def load_tokenizer(preset, vocabulary_size=None, **overrides):
 
 def load_preprocessor(preset, vocabulary_size=None, **overrides):
     """The preprocessor of a preset with its tokenizer (see `load_tokenizer`)."""
+    preset = resolve_preset(preset)
     name, config, path = _entry(preset, PREPROCESSOR_FILE, ("GPT2Preprocessor", "GPT2CausalLMPreprocessor"))
     config.update(overrides)
     config["tokenizer"] = load_tokenizer(preset, vocabulary_size)
@@ -285,8 +289,10 @@ def load_preprocessor(preset, vocabulary_size=None, **overrides):
 def load_task(preset, load_weights=True, dtype=None, **overrides):
     """The task of a preset (backbone, and preprocessor when the preset has one).
 
-    `dtype` (a dtype policy such as "bfloat16") applies to the backbone.
+    `dtype` (a dtype policy such as "bfloat16") applies to the backbone. `preset` may
+    also name a Hub checkpoint (`hf://org/name`, keras-hub's names; see `keras_gpt2.io.hub`).
     """
+    preset = resolve_preset(preset)
     if has_file(preset, TASK_FILE):
         name, config, path = _entry(preset, TASK_FILE, ("GPT2CausalLM",))
     else:

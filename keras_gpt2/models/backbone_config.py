@@ -60,6 +60,25 @@ def validate_backbone_config(config, where, field_names=None):
     return config
 
 
+# OpenAI's four GPT-2 sizes, under Hugging Face's names (keras-hub's preset names beside them).
+GPT2_SIZES = {
+    name: dict(
+        vocabulary_size=50257,
+        num_layers=layers,
+        num_heads=heads,
+        hidden_dim=hidden,
+        intermediate_dim=4 * hidden,
+        max_sequence_length=1024,
+    )
+    for name, layers, heads, hidden in (
+        ("gpt2", 12, 12, 768),  # gpt2_base_en
+        ("gpt2-medium", 24, 16, 1024),  # gpt2_medium_en
+        ("gpt2-large", 36, 20, 1280),  # gpt2_large_en
+        ("gpt2-xl", 48, 25, 1600),  # gpt2_extra_large_en
+    )
+}
+
+
 def parameter_count(config):
     """The number of weights of a GPT-2 backbone with this (validated) config."""
     hidden, inner = config["hidden_dim"], config["intermediate_dim"]

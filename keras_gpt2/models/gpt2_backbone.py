@@ -7,6 +7,7 @@ import keras
 from keras_gpt2.layers.position_embedding import PositionEmbedding
 from keras_gpt2.layers.reverse_embedding import ReverseEmbedding
 from keras_gpt2.layers.transformer_decoder import TransformerDecoder
+from keras_gpt2.models.backbone_config import GPT2_SIZES
 from keras_gpt2.models.backbone_config import validate_backbone_config
 
 
@@ -181,6 +182,19 @@ class GPT2Backbone(keras.Model):
         layout_map[r"transformer_layer_\d+/feedforward_intermediate_dense/bias"] = (model,)
         layout_map[r"transformer_layer_\d+/feedforward_output_dense/kernel"] = (model, None)
         return layout_map
+
+    @classmethod
+    def from_config_name(cls, name, **overrides):
+        """A randomly initialised backbone of one of GPT-2's sizes: "gpt2", "gpt2-medium",
+        "gpt2-large" or "gpt2-xl" (their configs as published; `overrides` replace fields).
+
+        Examples:
+        >>> GPT2Backbone.from_config_name("gpt2-medium", num_layers=1).hidden_dim
+        1024
+        """
+        if name not in GPT2_SIZES:
+            raise ValueError(f"{name!r} is not one of {sorted(GPT2_SIZES)}")
+        return cls(**{**GPT2_SIZES[name], **overrides})
 
     @classmethod
     def from_preset(cls, preset, **kwargs):
