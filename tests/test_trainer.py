@@ -167,3 +167,21 @@ def test_a_run_preempted_mid_epoch_resumes_at_its_last_checkpoint_exactly(gpt2_t
         np.testing.assert_allclose(ours.numpy(), reference.numpy(), atol=1e-5, err_msg=ours.path)
     assert not (preempted / "backup").exists()
     assert epochs_logged(preempted) == [0, 1]
+
+
+def test_lora_fine_tuning_from_the_command_line(data, tmp_path):
+    from keras_gpt2.assets import shipped_preset_path
+    from keras_gpt2.cli.main import main
+    from keras_gpt2.models.lora import lora_layers
+
+    output = tmp_path / "run"
+    command = train_command(data, output, epochs=1)[3:] + ["--init-from", shipped_preset_path("shakespeare")]
+    assert main([*command, "--lora-rank", "2"]) == 0
+    assert (output / "adapters.lora.h5").stat().st_size < 200_000
+    tuned = GPT2CausalLM.from_preset(output / "last")  # a plain model: the adapters are merged in
+    assert lora_layers(tuned.backbone) == []
+    base = GPT2CausalLM.from_preset(shipped_preset_path("shakespeare"))
+    base.backbone.load_lora_weights(output / "adapters.lora.h5")
+    ids = np.array([[50256, 42, 2751, 13]])
+    inputs = {"token_ids": ids, "padding_mask": np.ones_like(ids, bool)}
+    np.testing.assert_allclose(np.asarray(tuned(inputs)), np.asarray(base(inputs)), atol=1e-5)

@@ -136,6 +136,8 @@ def _train(args):
         model = GPT2CausalLM.from_preset(args.init_from)
     else:
         model = _new_model(args)
+    if args.lora_rank:
+        model.backbone.enable_lora(args.lora_rank)
     files = text_windows.list_text_files(args.inputs)
     held_out = text_windows.list_text_files(args.validation) if args.validation else []
     files = [f for f in files if f not in held_out]
@@ -161,6 +163,8 @@ def _train(args):
         learning_rate=args.learning_rate,
         checkpoint_every_steps=args.checkpoint_every,
     )
+    if args.lora_rank:
+        model.backbone.save_lora_weights(os.path.join(args.output, "adapters.lora.h5"), overwrite=True)
     print(f"preset written to {args.output}/last; loss curve in {args.output}/loss.png", file=sys.stderr)
 
 
@@ -335,6 +339,14 @@ def build_parser():
     train.add_argument("--epochs", type=int, default=3)
     train.add_argument("--batch-size", type=int, default=16)
     train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument(
+        "--lora-rank",
+        type=int,
+        default=None,
+        metavar="R",
+        help="train rank-R LoRA adapters only (query and value); RUN/last holds them merged, "
+        "RUN/adapters.lora.h5 alone",
+    )
     train.add_argument(
         "--checkpoint-every",
         type=int,

@@ -25,6 +25,7 @@ from keras_gpt2.io.weight_table import as_stored
 from keras_gpt2.io.weight_table import assign_from_table
 from keras_gpt2.io.weight_table import export_with_table
 from keras_gpt2.io.weight_table import split_heads
+from keras_gpt2.models.lora import merged_backbone
 
 SUPPORTED_ACTIVATIONS = ("gelu_new", "gelu_pytorch_tanh")
 CONFIG_FILE = "config.json"
@@ -310,11 +311,12 @@ def export_hf(model, folder, overwrite=False, sources=(), max_shard_bytes=5 * 10
     """Writes a folder that `transformers.GPT2LMHeadModel.from_pretrained` loads (see `writing_folder`).
 
     Weights above `max_shard_bytes` are cut into `model-0000i-of-0000N.safetensors`
-    shards with a `model.safetensors.index.json`, as transformers writes them.
+    shards with a `model.safetensors.index.json`, as transformers writes them. LoRA
+    adapters are folded into the kernels.
     """
     if max_shard_bytes < 1:
         raise ValueError(f"max_shard_bytes must be positive, got {max_shard_bytes}")
-    shards = shard_tensors(hf_state_dict_from_backbone(model.backbone), max_shard_bytes)
+    shards = shard_tensors(hf_state_dict_from_backbone(merged_backbone(model.backbone)), max_shard_bytes)
     with writing_folder(folder, sources=sources, overwrite=overwrite) as staging:
         with open(os.path.join(staging, CONFIG_FILE), "w", encoding="utf-8") as file:
             json.dump(hf_config_from_backbone(model.backbone), file, indent=2)

@@ -37,6 +37,7 @@ from keras_gpt2.io.loading import checked_backbone_config
 from keras_gpt2.io.loading import fill_tokenizer
 from keras_gpt2.io.paths import checked_folder_file
 from keras_gpt2.io.paths import safe_child
+from keras_gpt2.models.lora import merged_backbone
 from keras_gpt2.utils.deferred_weights import build_then_load
 from keras_gpt2.version import __version__
 
@@ -161,7 +162,10 @@ def save_preset(
 
     Weights larger than `max_shard_size` (GB, as Keras and keras-hub count it:
     2**30 bytes) are cut into several HDF5 files listed in `model.weights.json`.
+    LoRA adapters are folded into the kernels: a preset is a plain model (keep the
+    adapters alone with `save_lora_weights`).
     """
+    backbone = merged_backbone(backbone)
     if max_shard_size is not None and not max_shard_size > 0:
         raise ValueError(f"max_shard_size must be a positive number of GB, got {max_shard_size}")
     sizes = {v.path: math.prod(v.shape) * _bytes_per_element(v.dtype) for v in _stored_variables(backbone)}

@@ -34,6 +34,7 @@ from keras_gpt2.io.paths import safe_child
 from keras_gpt2.io.weight_table import StoredTensor
 from keras_gpt2.io.weight_table import WeightMapping
 from keras_gpt2.io.weight_table import backbone_variables
+from keras_gpt2.models.lora import merged_backbone
 from keras_gpt2.tokenizers.byte_pair_tokenizer import MERGES_FILE
 from keras_gpt2.tokenizers.byte_pair_tokenizer import VOCABULARY_FILE
 from keras_gpt2.version import __version__
@@ -301,7 +302,7 @@ def export_tfjs(model, directory, quantization=None, shard_size_mb=4.0, with_dem
     """
     if quantization is not None and quantization not in QUANTIZATIONS:
         raise ValueError(f"Unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}.")
-    backbone = model.backbone
+    backbone = merged_backbone(model.backbone)  # LoRA adapters folded in
     weights = {path: np.asarray(v.numpy(), np.float32) for path, v in backbone_variables(backbone).items()}
     extra = {}
     if model.preprocessor is not None:

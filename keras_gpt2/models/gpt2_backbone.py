@@ -7,6 +7,7 @@ import keras
 from keras_gpt2.layers.position_embedding import PositionEmbedding
 from keras_gpt2.layers.reverse_embedding import ReverseEmbedding
 from keras_gpt2.layers.transformer_decoder import TransformerDecoder
+from keras_gpt2.models import lora
 from keras_gpt2.models.backbone_config import GPT2_SIZES
 from keras_gpt2.models.backbone_config import validate_backbone_config
 
@@ -182,6 +183,22 @@ class GPT2Backbone(keras.Model):
         layout_map[r"transformer_layer_\d+/feedforward_intermediate_dense/bias"] = (model,)
         layout_map[r"transformer_layer_\d+/feedforward_output_dense/kernel"] = (model, None)
         return layout_map
+
+    def enable_lora(self, rank, target_layer_names=lora.ATTENTION_TARGETS, lora_alpha=None):
+        """Freezes the backbone and adds trainable rank-`rank` adapters (see `keras_gpt2.models.lora`)."""
+        lora.enable_lora(self, rank, target_layer_names, lora_alpha)
+
+    def save_lora_weights(self, path, overwrite=False):
+        """Writes only the adapters, a small HDF5 file (see `keras_gpt2.io.lora`)."""
+        from keras_gpt2.io import lora as lora_file  # the format reads models, not the reverse
+
+        lora_file.save_lora_weights(self, path, overwrite)
+
+    def load_lora_weights(self, path):
+        """Reads adapters written by `save_lora_weights` (enabling LoRA first when needed)."""
+        from keras_gpt2.io import lora as lora_file
+
+        lora_file.load_lora_weights(self, path)
 
     @classmethod
     def from_config_name(cls, name, **overrides):
