@@ -41,3 +41,21 @@ def test_not_a_gpt2_preset(tmp_path):
     (tmp_path / "model.weights.h5").write_bytes(b"")
     with pytest.raises(ValueError, match="not a keras-hub GPT2Backbone"):
         import_keras_hub(tmp_path)
+
+
+def test_export_keras_hub_loads_in_keras_hub_with_equal_logits_and_ids(tmp_path):
+    keras_hub = pytest.importorskip("keras_hub")
+    from keras_gpt2.assets import shipped_preset_path
+
+    out = tmp_path / "keras_hub_preset"
+    assert main(["export-keras-hub", shipped_preset_path("shakespeare"), str(out)]) == 0
+    theirs = keras_hub.models.GPT2CausalLM.from_preset(str(out))
+    ours = GPT2CausalLM.from_preset(shipped_preset_path("shakespeare"))
+    ids = np.array([[50256, 42, 2751, 13, 198, 464]])
+    inputs = {"token_ids": ids, "padding_mask": np.ones_like(ids, bool)}
+    np.testing.assert_allclose(np.asarray(theirs(inputs)), np.asarray(ours(inputs)), atol=1e-5)
+    text = "KING HENRY. Once more unto the breach, dear friends."
+    assert np.asarray(theirs.preprocessor.tokenizer(text)).tolist() == ours.preprocessor.tokenizer(text)
+    assert theirs.preprocessor.sequence_length == ours.preprocessor.sequence_length
+    again = import_keras_hub(out)  # and back: the same weights
+    np.testing.assert_allclose(np.asarray(again(inputs)), np.asarray(ours(inputs)), atol=1e-6)

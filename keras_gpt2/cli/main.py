@@ -254,6 +254,14 @@ def _export_hf(args):
     print(f"wrote {args.out_dir} (transformers.GPT2LMHeadModel.from_pretrained loads it)")
 
 
+def _export_keras_hub(args):
+    from keras_gpt2.io.keras_hub import export_keras_hub
+
+    _check_destination(args.out_dir, args.preset, args.overwrite)
+    export_keras_hub(_load_preset_argument(args.preset), args.out_dir, overwrite=args.overwrite, sources=(args.preset,))
+    print(f"wrote {args.out_dir} (keras_hub.models.GPT2CausalLM.from_preset loads it)")
+
+
 def _serve_demo(args):
     from keras_gpt2.js import make_server
 
@@ -440,7 +448,16 @@ def build_parser():
         default=5000.0,
         help="cut larger weights into shards with an index, as transformers does (default 5000)",
     )
-    for command in (export_tfjs, import_tfjs, export_hf, *importers):
+    export_keras_hub = _subcommand(
+        commands,
+        "export-keras-hub",
+        "write a preset as a keras-hub GPT-2 preset (keras_hub.models.GPT2CausalLM.from_preset loads it)",
+        "keras-gpt2 export-keras-hub presets/gpt2 keras_hub/gpt2",
+        _export_keras_hub,
+    )
+    export_keras_hub.add_argument("preset", help="preset directory")
+    export_keras_hub.add_argument("out_dir", help="folder to write: new or empty (see --overwrite)")
+    for command in (export_tfjs, import_tfjs, export_hf, export_keras_hub, *importers):
         command.add_argument(
             "--overwrite",
             action="store_true",

@@ -1,14 +1,18 @@
-"""keras-hub GPT-2 preset directories (`config.json` + `model.weights.h5`).
+"""keras-hub GPT-2 preset directories (`config.json` + `model.weights.h5`), both ways.
 
 keras-hub is not needed to read them: the weights file is plain HDF5, checked
 (`h5_checks`) and then read with h5py (no code runs). Keras names each layer's group after its class
 (`transformer_decoder`, `transformer_decoder_1`, ...); this module's table
-maps those groups to our variable paths.
+maps those groups to our variable paths. Writing one (`export_keras_hub`)
+builds keras-hub's own classes, so keras-hub must be installed for that.
 """
 
 import os
 
+import h5py
+
 from keras_gpt2.io.checked_json import CheckedJSON
+from keras_gpt2.io.destination import writing_folder
 from keras_gpt2.io.h5_checks import check_h5_file
 from keras_gpt2.io.loading import CheckpointPlan
 from keras_gpt2.io.loading import checked_backbone_config
@@ -17,6 +21,8 @@ from keras_gpt2.io.paths import checked_folder_file
 from keras_gpt2.io.tfjs import TFJS_CONFIG_FIELDS
 from keras_gpt2.io.weight_table import StoredTensor
 from keras_gpt2.io.weight_table import WeightMapping
+from keras_gpt2.io.weight_table import export_with_table
+from keras_gpt2.models.lora import merged_backbone
 
 BYTES_PER_STORED_PARAMETER = 2
 
@@ -59,8 +65,6 @@ def keras_hub_weight_table(num_layers):
 
 def read_keras_hub(folder):
     """The checked `CheckpointPlan` of a keras-hub GPT-2 preset folder."""
-    import h5py
-
     folder = os.fspath(folder)
     config_path = checked_folder_file(folder, "config.json")
     weights_path = checked_folder_file(folder, "model.weights.h5")
@@ -114,3 +118,52 @@ def read_keras_hub(folder):
 def import_keras_hub(folder):
     """A `GPT2CausalLM` from a keras-hub GPT-2 preset folder (see `read_keras_hub`)."""
     return read_keras_hub(folder).build()
+
+
+def export_keras_hub(model, folder, overwrite=False, sources=()):
+    """Writes `model` as a keras-hub preset that `keras_hub.models.GPT2CausalLM.from_preset`
+    loads: keras-hub's GPT-2 task, backbone, tokenizer and preprocessor (with our
+    `sequence_length`), saved by keras-hub, with our weights written into its weights
+    file through the same table `read_keras_hub` uses (LoRA adapters merged).
+    `overwrite` and `sources` as in `keras_gpt2.io.destination.writing_folder`.
+    """
+    try:
+        import keras_hub
+    except ImportError:
+        raise ValueError("export-keras-hub needs keras-hub (pip install keras-hub)") from None
+    backbone = merged_backbone(model.backbone)
+    if backbone.layer_norm_epsilon != 1e-5:
+        raise ValueError(
+            f"keras-hub's GPT2Backbone has layer_norm_epsilon 1e-5; this model has {backbone.layer_norm_epsilon}"
+        )
+    theirs = keras_hub.models.GPT2Backbone(**{field: getattr(backbone, field) for field in TFJS_CONFIG_FIELDS})
+    preprocessor = None
+    if model.preprocessor is not None:
+        ours = model.preprocessor.tokenizer
+        tokenizer = keras_hub.models.GPT2Tokenizer(vocabulary=dict(ours.vocabulary), merges=list(ours.merges))
+        preprocessor = keras_hub.models.GPT2CausalLMPreprocessor(
+            tokenizer, sequence_length=model.preprocessor.sequence_length
+        )
+    values = export_with_table(backbone, keras_hub_weight_table(backbone.num_layers))
+    with writing_folder(folder, sources=sources, overwrite=overwrite) as staging:
+        keras_hub.models.GPT2CausalLM(backbone=theirs, preprocessor=preprocessor).save_to_preset(staging)
+        with h5py.File(os.path.join(staging, "model.weights.h5"), "r+") as weights:
+            for name, value in values.items():
+                if weights[name].shape != value.shape:
+                    raise ValueError(f"keras-hub stores {name} as {weights[name].shape}, ours is {value.shape}")
+                weights[name][...] = value.astype(weights[name].dtype)
+            written = {name for name, item in _datasets(weights)}
+        if written != set(values):
+            raise ValueError(
+                f"keras-hub's weights file has tensors our table does not fill: {sorted(written - set(values))[:3]}"
+            )
+
+
+def _datasets(group, prefix=""):
+    """`(path, dataset)` of every dataset under an h5py group."""
+    for name, item in group.items():
+        path = f"{prefix}{name}"
+        if isinstance(item, h5py.Dataset):
+            yield path, item
+        else:
+            yield from _datasets(item, path + "/")
