@@ -12,7 +12,7 @@ from keras_gpt2.io import tfjs
 from keras_gpt2.io.hugging_face import export_hf
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from keras_gpt2.models.lora import lora_layers
-from keras_gpt2.models.lora import merged_backbone
+from keras_gpt2.models.plain_backbone import plain_backbone
 from tests.helpers import tiny_backbone
 
 TEXTS = ["The rocket left the launch pad at dawn and reached orbit by noon."] * 8
@@ -57,7 +57,7 @@ def test_merged_exports_give_the_adapted_logits(tuned, tmp_path):
     torch = pytest.importorskip("torch")
     model, _, _ = tuned
     expected = logits(model)
-    merged = GPT2CausalLM(merged_backbone(model.backbone), model.preprocessor)
+    merged = GPT2CausalLM(plain_backbone(model.backbone), model.preprocessor)
     assert lora_layers(merged.backbone) == []
     np.testing.assert_allclose(logits(merged), expected, atol=1e-5)
 

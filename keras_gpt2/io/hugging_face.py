@@ -25,7 +25,7 @@ from keras_gpt2.io.weight_table import as_stored
 from keras_gpt2.io.weight_table import assign_from_table
 from keras_gpt2.io.weight_table import export_with_table
 from keras_gpt2.io.weight_table import split_heads
-from keras_gpt2.models.lora import merged_backbone
+from keras_gpt2.models.plain_backbone import plain_backbone
 
 SUPPORTED_ACTIVATIONS = ("gelu_new", "gelu_pytorch_tanh")
 CONFIG_FILE = "config.json"
@@ -316,7 +316,7 @@ def export_hf(model, folder, overwrite=False, sources=(), max_shard_bytes=5 * 10
     """
     if max_shard_bytes < 1:
         raise ValueError(f"max_shard_bytes must be positive, got {max_shard_bytes}")
-    shards = shard_tensors(hf_state_dict_from_backbone(merged_backbone(model.backbone)), max_shard_bytes)
+    shards = shard_tensors(hf_state_dict_from_backbone(plain_backbone(model.backbone)), max_shard_bytes)
     with writing_folder(folder, sources=sources, overwrite=overwrite) as staging:
         with open(os.path.join(staging, CONFIG_FILE), "w", encoding="utf-8") as file:
             json.dump(hf_config_from_backbone(model.backbone), file, indent=2)

@@ -22,7 +22,7 @@ from keras_gpt2.io.tfjs import TFJS_CONFIG_FIELDS
 from keras_gpt2.io.weight_table import StoredTensor
 from keras_gpt2.io.weight_table import WeightMapping
 from keras_gpt2.io.weight_table import export_with_table
-from keras_gpt2.models.lora import merged_backbone
+from keras_gpt2.models.plain_backbone import plain_backbone
 
 BYTES_PER_STORED_PARAMETER = 2
 
@@ -131,7 +131,7 @@ def export_keras_hub(model, folder, overwrite=False, sources=()):
         import keras_hub
     except ImportError:
         raise ValueError("export-keras-hub needs keras-hub (pip install keras-hub)") from None
-    backbone = merged_backbone(model.backbone)
+    backbone = plain_backbone(model.backbone)
     if backbone.layer_norm_epsilon != 1e-5:
         raise ValueError(
             f"keras-hub's GPT2Backbone has layer_norm_epsilon 1e-5; this model has {backbone.layer_norm_epsilon}"

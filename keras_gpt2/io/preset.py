@@ -37,7 +37,11 @@ from keras_gpt2.io.loading import checked_backbone_config
 from keras_gpt2.io.loading import fill_tokenizer
 from keras_gpt2.io.paths import checked_folder_file
 from keras_gpt2.io.paths import safe_child
-from keras_gpt2.models.lora import merged_backbone
+from keras_gpt2.models.lora import lora_layers
+from keras_gpt2.models.plain_backbone import SCHEMES
+from keras_gpt2.models.plain_backbone import plain_backbone
+from keras_gpt2.models.plain_backbone import quantization_config
+from keras_gpt2.models.plain_backbone import quantization_mode
 from keras_gpt2.utils.deferred_weights import build_then_load
 from keras_gpt2.version import __version__
 
@@ -163,9 +167,12 @@ def save_preset(
     Weights larger than `max_shard_size` (GB, as Keras and keras-hub count it:
     2**30 bytes) are cut into several HDF5 files listed in `model.weights.json`.
     LoRA adapters are folded into the kernels: a preset is a plain model (keep the
-    adapters alone with `save_lora_weights`).
+    adapters alone with `save_lora_weights`). int8 weights (`quantize("int8")`) are
+    kept as they are, and `config.json` names the scheme (`"quantization": "int8"`).
     """
-    backbone = merged_backbone(backbone)
+    if lora_layers(backbone):
+        backbone = plain_backbone(backbone)
+    quantization = quantization_mode(backbone)
     if max_shard_size is not None and not max_shard_size > 0:
         raise ValueError(f"max_shard_size must be a positive number of GB, got {max_shard_size}")
     sizes = {v.path: math.prod(v.shape) * _bytes_per_element(v.dtype) for v in _stored_variables(backbone)}
@@ -177,7 +184,10 @@ def save_preset(
             "which cannot be split across shards"
         )
     with writing_folder(preset, sources=sources, overwrite=overwrite) as staging:
-        _write_json(os.path.join(staging, CONFIG_FILE), _class_entry(backbone, backbone.get_config()))
+        entry = _class_entry(backbone, backbone.get_config())
+        if quantization:
+            entry["quantization"] = quantization
+        _write_json(os.path.join(staging, CONFIG_FILE), entry)
         if sharded:
             backbone.save_weights(os.path.join(staging, SHARDED_WEIGHTS_FILE), max_shard_size=max_shard_size)
         else:
@@ -242,14 +252,25 @@ def load_backbone(preset, load_weights=True, **overrides):
     preset = resolve_preset(preset)
     name, config, config_path = _entry(preset, CONFIG_FILE, ("GPT2Backbone",))
     config.update(overrides)
+    quantization = CheckedJSON.read(config_path).as_object().get("quantization", str, None)
+    if quantization not in (None, *SCHEMES):
+        raise InvalidCheckpointError(config_path, "quantization", f"{quantization!r} is not one of {SCHEMES}")
     available = None
     if load_weights:
         weights_path, files = weight_files(preset)
         available = sum(os.path.getsize(path) for path in files)
     fields = {key: f"config.{key}" for key in CONFIG_SCHEMAS[name]}
-    config.update(checked_backbone_config(config, config_path, fields, available, BYTES_PER_STORED_PARAMETER))
+    stored_bytes = 1 if quantization else BYTES_PER_STORED_PARAMETER
+    config.update(checked_backbone_config(config, config_path, fields, available, stored_bytes))
+
+    def build():
+        backbone = _construct(name, config, config_path)
+        if quantization:
+            backbone.quantize("int8", config=quantization_config(quantization))
+        return backbone
+
     if not load_weights:
-        return _construct(name, config, config_path)
+        return build()
     stored_shapes = {(path, key): shape for path in files for key, shape in check_h5_file(path).items()}
 
     def load(backbone):
@@ -267,7 +288,11 @@ def load_backbone(preset, load_weights=True, **overrides):
         except (ValueError, KeyError, OSError, TypeError) as error:
             raise InvalidCheckpointError(weights_path, None, f"does not fit {CONFIG_FILE} ({error})") from None
 
-    return build_then_load(lambda: _construct(name, config, config_path), load)
+    if quantization:  # int8 variables are made from float ones: no deferred build
+        backbone = build()
+        load(backbone)
+        return backbone
+    return build_then_load(build, load)
 
 
 def load_tokenizer(preset, vocabulary_size=None, **overrides):

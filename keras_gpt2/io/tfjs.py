@@ -25,6 +25,7 @@ import os
 
 import numpy as np
 
+from keras_gpt2.errors import InvalidCheckpointError
 from keras_gpt2.io.checked_json import CheckedJSON
 from keras_gpt2.io.destination import writing_folder
 from keras_gpt2.io.loading import CheckpointPlan
@@ -34,7 +35,9 @@ from keras_gpt2.io.paths import safe_child
 from keras_gpt2.io.weight_table import StoredTensor
 from keras_gpt2.io.weight_table import WeightMapping
 from keras_gpt2.io.weight_table import backbone_variables
-from keras_gpt2.models.lora import merged_backbone
+from keras_gpt2.models.plain_backbone import int8_weights
+from keras_gpt2.models.plain_backbone import plain_backbone
+from keras_gpt2.models.plain_backbone import quantization_mode
 from keras_gpt2.tokenizers.byte_pair_tokenizer import MERGES_FILE
 from keras_gpt2.tokenizers.byte_pair_tokenizer import VOCABULARY_FILE
 from keras_gpt2.version import __version__
@@ -51,6 +54,7 @@ TFJS_CONFIG_FIELDS = (
 )
 
 MODEL_JSON = "model.json"
+SCALE_SUFFIX = "_scale"  # `<name>_scale`: per-row scales of an int8 weight stored exactly
 STORAGE_DTYPES = {"float32": "<f4", "int32": "<i4", "float16": "<f2", "uint8": "u1", "uint16": "<u2"}
 QUANTIZATIONS = ("float16", "uint16", "uint8")
 MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024
@@ -65,8 +69,9 @@ BYTES_PER_STORED_PARAMETER = 1  # uint8 quantization
 # === Weight codec ===
 
 
-def quantize(array, dtype):
-    """`(stored array, quantization entry or None)` for one float32 weight."""
+def quantize(array, dtype, value_range=None):
+    """`(stored array, quantization entry or None)` for one float32 weight; `value_range`
+    `(low, high)` replaces the array's own min and max (int8 values use (-128, 127): scale 1)."""
     array = np.asarray(array, np.float32)
     if dtype is None:
         return array, None
@@ -76,6 +81,8 @@ def quantize(array, dtype):
         raise ValueError(f"Unknown quantization {dtype!r}; choose one of {QUANTIZATIONS}.")
     levels = 255 if dtype == "uint8" else 65535
     low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
+    if value_range is not None:
+        low, high = value_range
     scale = (high - low) / levels if high > low else 1.0
     stored = np.round((array - low) / scale).clip(0, levels).astype(STORAGE_DTYPES[dtype])
     return stored, {"dtype": dtype, "min": low, "scale": scale, "original_dtype": "float32"}
@@ -99,17 +106,20 @@ def write_artifact(
     extra_files=None,
     overwrite=False,
     sources=(),
+    encodings=None,
 ):
     """Writes `model.json` and shards for `weights` (`{name: array}`, in order), atomically.
 
     `extra_files` maps names to a function `write(staging_folder)`, so side
     files (tokenizer, demo page) land in the same swap (see `writing_folder`).
+    `encodings` maps some names to `(quantization dtype or None, value range or None)`
+    instead of `quantization`.
     """
     if shard_size_bytes < 1:
         raise ValueError("The shard size must be positive.")
     entries, chunks = [], []
     for name, array in weights.items():
-        stored, quantization_entry = quantize(array, quantization)
+        stored, quantization_entry = quantize(array, *(encodings or {}).get(name, (quantization, None)))
         entry = {"name": name, "shape": list(np.shape(array)), "dtype": "float32"}
         if quantization_entry is not None:
             entry["quantization"] = quantization_entry
@@ -299,11 +309,24 @@ def export_tfjs(model, directory, quantization=None, shard_size_mb=4.0, with_dem
 
     `with_demo` adds the browser demo page and runtime in the same swap;
     `overwrite` and `sources` as in `keras_gpt2.io.destination.writing_folder`.
+    From an int8 model (`quantize("int8")`), `quantization="uint8"` stores its int8
+    values exactly (uint8 with min -128, scale 1) and their float scales beside them
+    as `<name>_scale` (broadcastable to the weight; loaders divide), and the weights
+    int8 keeps in float (biases, norms, positions) in float32: the browser gets the
+    very weights of the int8 model. Other quantizations dequantize first.
     """
     if quantization is not None and quantization not in QUANTIZATIONS:
         raise ValueError(f"Unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}.")
-    backbone = merged_backbone(model.backbone)  # LoRA adapters folded in
+    backbone = plain_backbone(model.backbone)  # LoRA merged, int8 dequantized
     weights = {path: np.asarray(v.numpy(), np.float32) for path, v in backbone_variables(backbone).items()}
+    encodings = {}
+    if quantization == "uint8" and quantization_mode(model.backbone) == "int8":
+        encodings = {path: (None, None) for path in weights}  # what int8 keeps in float stays float
+        for path, (values, scale) in int8_weights(model.backbone).items():
+            weights[path] = values.astype(np.float32)
+            weights[path + SCALE_SUFFIX] = scale
+            encodings[path] = ("uint8", (-128.0, 127.0))
+            encodings[path + SCALE_SUFFIX] = (None, None)
     extra = {}
     if model.preprocessor is not None:
         extra["tokenizer"] = model.preprocessor.tokenizer.save_assets
@@ -320,7 +343,25 @@ def export_tfjs(model, directory, quantization=None, shard_size_mb=4.0, with_dem
         extra_files=extra,
         overwrite=overwrite,
         sources=sources,
+        encodings=encodings,
     )
+
+
+def fold_row_scales(tensors, where):
+    """`tensors` with each `<name>_scale` divided into `<name>` (see `export_tfjs`); a scale must
+    broadcast to its weight's shape, checked before anything is read."""
+    folded = dict(tensors)
+    for name in [name for name in tensors if name.endswith(SCALE_SUFFIX)]:
+        base = name[: -len(SCALE_SUFFIX)]
+        if base not in tensors:
+            continue
+        weight, scale = folded.pop(base), folded.pop(name)
+        if len(scale.shape) != len(weight.shape) or any(s not in (1, w) for s, w in zip(scale.shape, weight.shape)):
+            raise InvalidCheckpointError(
+                where, name, f"shape {scale.shape} does not broadcast to {base}'s {weight.shape}"
+            )
+        folded[base] = StoredTensor(weight.shape, lambda weight=weight, scale=scale: weight.read() / scale.read())
+    return folded
 
 
 def _preprocessor_settings(preprocessor, folder, where, vocabulary_size):
@@ -384,7 +425,7 @@ def read_tfjs(model_json_path):
     return CheckpointPlan(
         backbone_config,
         tfjs_weight_table,
-        tensors,
+        fold_row_scales(tensors, model_json_path),
         model_json_path,
         tokenizer=tokenizer,
         preprocessor_config=preprocessor_config,

@@ -1,16 +1,17 @@
 """A token embedding that also maps hidden states back to vocabulary logits."""
 
 import keras
-from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="keras_gpt2")
-class ReverseEmbedding(keras.layers.Embedding):
+class ReverseEmbedding(keras.layers.ReversibleEmbedding):
     """`keras.layers.Embedding` whose `reverse=True` call gives logits.
 
     `reverse=True` computes `hidden @ embeddings^T` with the same matrix, so
     the language-model head is tied to the input embedding (GPT-2 keeps one
-    copy of its largest matrix, and so do we).
+    copy of its largest matrix, and so do we). Built on Keras's
+    `ReversibleEmbedding` with tied weights, so `quantize("int8")` covers the
+    table and the head too (one scale per vocabulary row).
 
     Examples:
     >>> import numpy as np
@@ -20,18 +21,13 @@ class ReverseEmbedding(keras.layers.Embedding):
     (1, 2, 10)
     """
 
-    def call(self, inputs, reverse=False):
-        if not reverse:
-            return super().call(inputs)
-        kernel = ops.cast(self.embeddings, self.compute_dtype)
-        return ops.matmul(inputs, ops.transpose(kernel))
+    def __init__(self, input_dim, output_dim, **kwargs):
+        kwargs.pop("tie_weights", None)  # always tied: GPT-2 has one table
+        super().__init__(input_dim, output_dim, tie_weights=True, **kwargs)
 
-    def compute_output_shape(self, input_shape, reverse=False):
-        if reverse:
-            return (*input_shape[:-1], self.input_dim)
-        return super().compute_output_shape(input_shape)
-
-    def compute_output_spec(self, inputs, reverse=False):
-        shape = self.compute_output_shape(inputs.shape, reverse=reverse)
-        dtype = self.compute_dtype
-        return keras.KerasTensor(shape, dtype=dtype)
+    def quantize(self, mode=None, type_check=True, config=None):
+        # Keras quantizes subclasses only when they say they can; this one is the base
+        # class's tied case exactly.
+        if type_check and type(self) is not ReverseEmbedding:
+            raise self._not_implemented_error(self.quantize)
+        super().quantize(mode, type_check=False, config=config)

@@ -8,6 +8,7 @@ from keras_gpt2.layers.position_embedding import PositionEmbedding
 from keras_gpt2.layers.reverse_embedding import ReverseEmbedding
 from keras_gpt2.layers.transformer_decoder import TransformerDecoder
 from keras_gpt2.models import lora
+from keras_gpt2.models import plain_backbone
 from keras_gpt2.models.backbone_config import GPT2_SIZES
 from keras_gpt2.models.backbone_config import validate_backbone_config
 
@@ -130,6 +131,7 @@ class GPT2Backbone(keras.Model):
         self.embeddings_dropout = embeddings_dropout
         self.transformer_layers = transformer_layers
         self.layer_norm = layer_norm
+        plain_backbone.weight_only_int8_by_default(self)
 
     def get_config(self):
         return {

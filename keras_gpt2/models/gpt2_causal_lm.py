@@ -8,6 +8,7 @@ from keras import ops
 
 from keras_gpt2 import samplers
 from keras_gpt2.errors import InvalidInputError
+from keras_gpt2.models import plain_backbone
 from keras_gpt2.models.gpt2_backbone import GPT2Backbone  # noqa: F401 (registers the class)
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor  # noqa: F401
 from keras_gpt2.samplers.sampler import any_equal
@@ -81,6 +82,7 @@ class GPT2CausalLM(keras.Model):
         self._named_samplers = {}
         # How many programs generation has traced (compiled), by kind: "prefill", "decode", "step".
         self.compilation_counts = {"prefill": 0, "decode": 0, "step": 0}
+        plain_backbone.weight_only_int8_by_default(self)
 
     # === Training ===
 

@@ -6,7 +6,7 @@ through Keras's own `EinsumDense`/`Dense.enable_lora`: the effective kernel is
 `kernel + lora_kernel_a @ lora_kernel_b * alpha / rank`, with `b` starting at
 zero so the model is unchanged until trained. Biases stay frozen, as in HF PEFT's
 default. The adapters are a small file of their own (`keras_gpt2.io.lora`), and
-`merged_backbone` folds them into a plain backbone for every export.
+`keras_gpt2.models.plain_backbone` folds them in for every export.
 
 Examples:
 >>> from keras_gpt2.models.gpt2_backbone import GPT2Backbone
@@ -16,8 +16,6 @@ Examples:
 >>> [w.path for w in backbone.trainable_weights][:2]
 ['transformer_layer_0/self_attention/query/lora_kernel_a', 'transformer_layer_0/self_attention/query/lora_kernel_b']
 """
-
-from keras_gpt2.utils.deferred_weights import build_then_load
 
 ATTENTION_TARGETS = ("query", "value")
 MLP_TARGETS = ("feedforward_intermediate_dense", "feedforward_output_dense")
@@ -52,18 +50,3 @@ def enable_lora(backbone, rank, target_layer_names=ATTENTION_TARGETS, lora_alpha
 def adapter_variables(backbone):
     """`{path: variable}` of the adapters' factors."""
     return {v.path: v for layer in lora_layers(backbone) for v in (layer.lora_kernel_a, layer.lora_kernel_b)}
-
-
-def merged_backbone(backbone):
-    """`backbone` itself without adapters, else a new plain backbone whose kernels have them folded in."""
-    layers = lora_layers(backbone)
-    if not layers:
-        return backbone
-    effective = {layer._kernel.path: layer.kernel for layer in layers}
-    sources = {v.path: v for v in backbone.weights}
-
-    def load(plain):
-        for variable in plain.weights:
-            variable.assign(effective.get(variable.path, sources[variable.path]))
-
-    return build_then_load(lambda: type(backbone).from_config(backbone.get_config()), load)

@@ -5,6 +5,23 @@ import { PositionEmbedding } from '../layers/position_embedding.js';
 import { ReverseEmbedding } from '../layers/reverse_embedding.js';
 import { TransformerDecoder, causalAttentionMask, layerNorm } from '../layers/transformer_decoder.js';
 
+/**
+ * Divides each `<name>_scale` into `<name>`, in place: an int8 model exported with uint8
+ * stores its int8 values exactly and one float scale per row or column beside them
+ * (keras_gpt2/io/tfjs.py, `export_tfjs`); mirrors `fold_row_scales` there.
+ */
+function foldRowScales(weights) {
+  for (const name of Object.keys(weights)) {
+    const base = name.slice(0, -'_scale'.length);
+    if (!name.endsWith('_scale') || !(base in weights)) continue;
+    const folded = tf.keep(tf.div(weights[base], weights[name]));
+    weights[base].dispose();
+    weights[name].dispose();
+    weights[base] = folded;
+    delete weights[name];
+  }
+}
+
 export class GPT2Backbone extends tf.serialization.Serializable {
   /** config: the TF.js (camelCase) fields: vocabularySize, numLayers, numHeads, hiddenDim, ... */
   constructor(config) {
@@ -35,6 +52,7 @@ export class GPT2Backbone extends tf.serialization.Serializable {
     if (missing.length) throw new Error(`Weights missing from the artifact: ${missing.slice(0, 5).join(', ')}`);
     this.dispose();
     this.weights = Object.fromEntries(Object.entries(weights).map(([name, t]) => [name, tf.keep(t.clone())]));
+    foldRowScales(this.weights);
     const w = this.weights;
     this.tokenEmbedding = new ReverseEmbedding(w['token_embedding/embeddings']);
     w['token_embedding/embeddings'].dispose(); // the layer keeps the transposed table only
