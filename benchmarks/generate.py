@@ -10,7 +10,10 @@ memory is its own), loads its checkpoint the way a user would and measures:
 - first-call latency (compilation included),
 - tokens/s at batch 8 and 32,
 - peak resident memory of the whole process after the batch-1 runs
-  (loading the checkpoint included).
+  (loading the checkpoint included),
+- many prompts: 50 prompts of 50 different lengths (3 to 52 tokens), one after
+  another, 16 new tokens each: the total time against the same 50 calls at one
+  fixed length (27 tokens), and for ours the number of programs compiled.
 
 On JAX, ours runs twice: with an empty compilation cache ("ours"), then in a
 new process that finds the programs in that cache ("ours, cached"), as the
@@ -36,6 +39,8 @@ import time
 
 PROMPT_LENGTH = 8
 NEW_TOKENS = 64
+MANY_LENGTHS = list(range(3, 53))
+MANY_NEW_TOKENS = 16
 GPT2_SMALL = dict(vocabulary_size=50257, num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072)
 
 
@@ -43,11 +48,11 @@ def peak_rss_gb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
-def prompts(batch_size):
+def prompts(batch_size, length=PROMPT_LENGTH, seed=0):
     import numpy as np
 
-    rng = np.random.default_rng(0)
-    return rng.integers(0, 50000, size=(batch_size, PROMPT_LENGTH)).astype("int32")
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 50000, size=(batch_size, length)).astype("int32")
 
 
 def time_calls(generate, batch_size, repeats):
@@ -70,6 +75,16 @@ def measure(generate):
         seconds = time_calls(generate, batch_size, repeats=2)
         result[f"tokens_per_s_b{batch_size}"] = batch_size * NEW_TOKENS / seconds
     result["tokens_per_s_b1"] = 1000 / result["ms_per_token_b1"]
+    compiled_before = generate.compilations() if hasattr(generate, "compilations") else None
+    for key, lengths in (("many_lengths_s", MANY_LENGTHS), ("one_length_s", [27] * len(MANY_LENGTHS))):
+        start = time.perf_counter()
+        for seed, length in enumerate(lengths):
+            generate(prompts(1, length, seed), MANY_NEW_TOKENS)
+        result[key] = time.perf_counter() - start
+    result["many_over_one_length"] = result["many_lengths_s"] / result["one_length_s"]
+    result["many_ms_per_token"] = result["many_lengths_s"] / (len(MANY_LENGTHS) * MANY_NEW_TOKENS) * 1000
+    if compiled_before is not None:
+        result["many_compilations"] = generate.compilations() - compiled_before
     return result
 
 
@@ -93,10 +108,11 @@ def ours(folder, quantize=None, dtype=None):
         model.quantize(quantize)
     model.compile(sampler="greedy")
 
-    def generate(token_ids):
+    def generate(token_ids, new_tokens=NEW_TOKENS):
         x = {"token_ids": token_ids, "padding_mask": np.ones_like(token_ids, bool)}
-        return model.generate(x, max_length=PROMPT_LENGTH + NEW_TOKENS, stop_token_ids=None)
+        return model.generate(x, max_new_tokens=new_tokens, stop_token_ids=None)
 
+    generate.compilations = lambda: sum(model.compilation_counts.values())
     return generate
 
 
@@ -113,13 +129,13 @@ def keras_hub(folder):
     backbone = keras_hub.models.GPT2Backbone.from_preset(folder)
     model = keras_hub.models.GPT2CausalLM(backbone, preprocessor=None)
     model.compile(sampler="greedy")
-    total = PROMPT_LENGTH + NEW_TOKENS
 
-    def generate(token_ids):
-        padded = np.zeros((len(token_ids), total), "int32")
-        padded[:, :PROMPT_LENGTH] = token_ids
+    def generate(token_ids, new_tokens=NEW_TOKENS):
+        length = token_ids.shape[1]
+        padded = np.zeros((len(token_ids), length + new_tokens), "int32")
+        padded[:, :length] = token_ids
         mask = np.zeros_like(padded, bool)
-        mask[:, :PROMPT_LENGTH] = True
+        mask[:, :length] = True
         return model.generate({"token_ids": padded, "padding_mask": mask}, stop_token_ids=None)
 
     return generate
@@ -138,13 +154,13 @@ def hugging_face(folder):
     torch.set_num_threads(os.cpu_count())
     model = transformers.GPT2LMHeadModel.from_pretrained(folder).eval()
 
-    def generate(token_ids):
+    def generate(token_ids, new_tokens=NEW_TOKENS):
         with torch.no_grad():
             return model.generate(
                 torch.tensor(token_ids, dtype=torch.long),
                 attention_mask=torch.ones(token_ids.shape, dtype=torch.long),
-                max_new_tokens=NEW_TOKENS,
-                min_new_tokens=NEW_TOKENS,
+                max_new_tokens=new_tokens,
+                min_new_tokens=new_tokens,
                 do_sample=False,
                 use_cache=True,
                 pad_token_id=0,
@@ -229,11 +245,17 @@ def main():
         "tokens_per_s_b8",
         "tokens_per_s_b32",
         "peak_rss_gb",
+        "many_lengths_s",
+        "one_length_s",
+        "many_over_one_length",
     ]
     print(f"GPT-2 small, greedy, prompt {PROMPT_LENGTH}, {NEW_TOKENS} new tokens, Keras backend {backend}")
-    print(f"{'implementation':<22}" + "".join(f"{c:>18}" for c in columns))
+    print(f"{'implementation':<22}" + "".join(f"{c:>22}" for c in columns))
     for name, figures in results.items():
-        print(f"{name:<22}" + "".join(f"{figures[c]:>18.2f}" for c in columns))
+        print(f"{name:<22}" + "".join(f"{figures[c]:>22.2f}" for c in columns))
+    for name, figures in results.items():
+        if "many_compilations" in figures:
+            print(f"{name}: {figures['many_compilations']} programs compiled for the 50 prompt lengths")
     summary = {"backend": backend, "quantize": args.quantize, "results": results}
     if "ours" in results:
         mine = results["ours"]

@@ -32,6 +32,20 @@ def test_preset_is_small_and_has_a_model_card():
     assert ours < unigram / 3
 
 
+def test_the_model_card_describes_this_model(model):
+    """The card's figures and samples, recomputed from the preset, not compared with each other."""
+    card = open(os.path.join(PRESET, "MODEL_CARD.md"), encoding="utf-8").read()
+    parameters = int(re.search(r"\| parameters \| ([0-9,]+) ", card).group(1).replace(",", ""))
+    assert parameters == model.backbone.count_params()
+    real, shuffled = map(float, re.search(r"shuffled:\n([0-9.]+) vs ([0-9.]+)\.", card).groups())
+    measured = model.score(
+        ["To be, or not to be, that is the question.", "question the is that, be to not or, be To."]
+    )["perplexity"]
+    assert measured[0] == pytest.approx(real, rel=0.01) and measured[1] == pytest.approx(shuffled, rel=0.01)
+    greedy = re.search(r"\*\*To be, or not to be\*\* \(greedy\)\n\n```\n(.*?)\n```", card, re.DOTALL).group(1)
+    assert model.generate("To be, or not to be", max_new_tokens=40, sampler="greedy") == greedy
+
+
 def test_held_out_hamlet_is_far_more_likely_than_under_a_uniform_model(model):
     with open(os.path.join(TESTS_DIR, "data", "hamlet_held_out_excerpt.txt"), encoding="utf-8") as file:
         text = file.read()
