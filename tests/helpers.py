@@ -69,3 +69,29 @@ def tiny_backbone(vocabulary_size=50257, max_sequence_length=32, dropout=0.0, dt
         max_sequence_length=max_sequence_length,
         dtype=dtype,
     )
+
+
+def wide_random_causal_lm(tokenizer, num_heads=4, max_sequence_length=64):
+    """A 2-layer, hidden-32 `GPT2CausalLM` at the real vocabulary with wide random weights
+    (well-separated logits, so greedy decoding has no ties), compiled for greedy sampling."""
+    import numpy as np
+
+    from keras_gpt2.models.gpt2_backbone import GPT2Backbone
+    from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+    from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
+
+    backbone = GPT2Backbone(
+        vocabulary_size=50257,
+        num_layers=2,
+        num_heads=num_heads,
+        hidden_dim=32,
+        intermediate_dim=64,
+        dropout=0.0,
+        max_sequence_length=max_sequence_length,
+    )
+    rng = np.random.default_rng(0)
+    for weight in backbone.weights:
+        weight.assign(rng.normal(0, 0.3 if "embedding" in weight.path else 0.15, weight.shape))
+    model = GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(tokenizer, sequence_length=64))
+    model.compile(sampler="greedy")
+    return model

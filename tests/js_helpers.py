@@ -44,19 +44,24 @@ def serve_folder(folder, requests=None):
         server.server_close()
 
 
-def run_runtime(model_url, tasks, backend="wasm", timeout=600):
-    """Runs tests/js/runtime_check.mjs on `tasks`; returns its results list."""
-    job = json.dumps({"backend": backend, "modelUrl": model_url, "tasks": tasks})
+def run_node(script, *arguments, timeout=600):
+    """Runs `tests/js/<script>` with node and `arguments`; returns the JSON it prints."""
     run = subprocess.run(
-        ["node", os.path.join(REPO_DIR, "tests", "js", "runtime_check.mjs"), job],
+        ["node", os.path.join(REPO_DIR, "tests", "js", script), *arguments],
         capture_output=True,
         text=True,
         cwd=REPO_DIR,
         timeout=timeout,
     )
     if run.returncode:
-        raise AssertionError(f"node failed:\n{run.stderr[-4000:]}")
-    output = json.loads(run.stdout)
+        raise AssertionError(f"{script} failed:\n{run.stderr[-4000:]}")
+    return json.loads(run.stdout)
+
+
+def run_runtime(model_url, tasks, backend="wasm", timeout=600):
+    """Runs tests/js/runtime_check.mjs on `tasks`; returns its results list."""
+    job = json.dumps({"backend": backend, "modelUrl": model_url, "tasks": tasks})
+    output = run_node("runtime_check.mjs", job, timeout=timeout)
     assert output["backend"] == backend
     return output["results"]
 
@@ -68,13 +73,4 @@ def run_in_chromium(script, *arguments, timeout=600):
     require_node_packages()
     if not os.path.exists("/usr/bin/chromium"):
         pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    run = subprocess.run(
-        ["node", os.path.join(REPO_DIR, "tests", "js", script), *arguments],
-        capture_output=True,
-        text=True,
-        cwd=REPO_DIR,
-        timeout=timeout,
-    )
-    if run.returncode:
-        raise AssertionError(f"{script} failed:\n{run.stderr[-4000:]}")
-    return json.loads(run.stdout)
+    return run_node(script, *arguments, timeout=timeout)

@@ -11,11 +11,11 @@ import pytest
 from keras_gpt2.io import tfjs
 from keras_gpt2.js import VENDOR_DIR
 from keras_gpt2.js import write_demo
-from keras_gpt2.models.gpt2_backbone import GPT2Backbone
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 from tests.conftest import REPO_DIR
 from tests.helpers import tiny_backbone
+from tests.helpers import wide_random_causal_lm
 from tests.js_helpers import require_node_packages
 from tests.js_helpers import run_in_chromium
 from tests.js_helpers import serve_folder
@@ -47,19 +47,7 @@ def run_demo(folder, screenshot, prompt):
 
 @pytest.mark.browser
 def test_demo_page_generates_and_streams_in_chromium(gpt2_tokenizer, tmp_path):
-    backbone = GPT2Backbone(
-        vocabulary_size=50257,
-        num_layers=2,
-        num_heads=2,
-        hidden_dim=32,
-        intermediate_dim=64,
-        dropout=0.0,
-        max_sequence_length=64,
-    )
-    rng = np.random.default_rng(0)
-    for weight in backbone.weights:
-        weight.assign(rng.normal(0, 0.2, weight.shape))
-    model = GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=64))
+    model = wide_random_causal_lm(gpt2_tokenizer, num_heads=2)
     folder = tmp_path / "web"
     tfjs.export_tfjs(model, folder, quantization="float16")
     write_demo(folder)
@@ -141,20 +129,7 @@ def test_loader_fetches_nothing_outside_the_model_folder(gpt2_tokenizer, tmp_pat
 def exported_small_model(gpt2_tokenizer, tmp_path_factory):
     """A 2-layer, hidden-32 GPT-2 at the real vocabulary with wide random weights (no greedy
     ties), exported in float32 with the demo; returns (model, folder)."""
-    backbone = GPT2Backbone(
-        vocabulary_size=50257,
-        num_layers=2,
-        num_heads=4,
-        hidden_dim=32,
-        intermediate_dim=64,
-        dropout=0.0,
-        max_sequence_length=256,
-    )
-    rng = np.random.default_rng(0)
-    for weight in backbone.weights:
-        weight.assign(rng.normal(0, 0.3 if "embedding" in weight.path else 0.15, weight.shape))
-    model = GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=64))
-    model.compile(sampler="greedy")
+    model = wide_random_causal_lm(gpt2_tokenizer, max_sequence_length=256)
     folder = tmp_path_factory.mktemp("backends") / "web"
     tfjs.export_tfjs(model, folder, with_demo=True)
     return model, folder

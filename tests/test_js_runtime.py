@@ -9,9 +9,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from keras_gpt2.io import tfjs
-from keras_gpt2.models.gpt2_backbone import GPT2Backbone
-from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
-from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
+from tests.helpers import wide_random_causal_lm
 from tests.js_helpers import require_node_packages
 from tests.js_helpers import run_runtime
 from tests.js_helpers import serve_folder
@@ -21,21 +19,7 @@ pytestmark = pytest.mark.node
 
 @pytest.fixture(scope="module")
 def model(gpt2_tokenizer):
-    backbone = GPT2Backbone(
-        vocabulary_size=50257,
-        num_layers=2,
-        num_heads=4,
-        hidden_dim=32,
-        intermediate_dim=64,
-        dropout=0.0,
-        max_sequence_length=64,
-    )
-    rng = np.random.default_rng(0)
-    for weight in backbone.weights:  # Wide weights: well-separated logits, so greedy ties cannot occur.
-        weight.assign(rng.normal(0, 0.3 if "embedding" in weight.path else 0.15, weight.shape))
-    model = GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=64))
-    model.compile(sampler="greedy")
-    return model
+    return wide_random_causal_lm(gpt2_tokenizer)
 
 
 @pytest.fixture(scope="module")

@@ -386,8 +386,6 @@ def build_parser():
         "keras-gpt2 export-tfjs runs/mine/last web/ --quantize float16 --with-demo",
         _export_tfjs,
     )
-    export_tfjs.add_argument("preset", help="preset directory")
-    export_tfjs.add_argument("out_dir", help="folder to write: new or empty (see --overwrite)")
     export_tfjs.add_argument("--quantize", choices=["float16", "uint16", "uint8"], default=None)
     export_tfjs.add_argument("--shard-size-mb", type=float, default=4.0)
     export_tfjs.add_argument("--with-demo", action="store_true", help="add index.html, the JS runtime and TF.js")
@@ -440,8 +438,6 @@ def build_parser():
         "keras-gpt2 export-hf presets/gpt2 hf/gpt2",
         _export_hf,
     )
-    export_hf.add_argument("preset", help="preset directory")
-    export_hf.add_argument("out_dir", help="folder to write: new or empty (see --overwrite)")
     export_hf.add_argument(
         "--max-shard-size-mb",
         type=float,
@@ -455,8 +451,9 @@ def build_parser():
         "keras-gpt2 export-keras-hub presets/gpt2 keras_hub/gpt2",
         _export_keras_hub,
     )
-    export_keras_hub.add_argument("preset", help="preset directory")
-    export_keras_hub.add_argument("out_dir", help="folder to write: new or empty (see --overwrite)")
+    for command in (export_tfjs, export_hf, export_keras_hub):
+        command.add_argument("preset", help="preset directory")
+        command.add_argument("out_dir", help="folder to write: new or empty (see --overwrite)")
     for command in (export_tfjs, import_tfjs, export_hf, export_keras_hub, *importers):
         command.add_argument(
             "--overwrite",
