@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 
+import keras
 import numpy as np
 import pytest
 
@@ -19,6 +20,11 @@ from tests.helpers import wide_random_causal_lm
 from tests.js_helpers import require_node_packages
 from tests.js_helpers import run_in_chromium
 from tests.js_helpers import serve_folder
+
+pytestmark = pytest.mark.skipif(
+    keras.config.backend() != "tensorflow",
+    reason="Chromium runs the same JavaScript on either pass: once, on TensorFlow",
+)
 
 ARTIFACTS_DIR = os.path.join(REPO_DIR, "test-artifacts")
 VENDORED = {

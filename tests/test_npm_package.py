@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 
+import keras
 import numpy as np
 import pytest
 
@@ -23,6 +24,10 @@ from tests.helpers import tiny_backbone
 from tests.js_helpers import require_node_packages
 from tests.js_helpers import run_in_chromium
 from tests.js_helpers import serve_folder
+
+pytestmark = pytest.mark.skipif(
+    keras.config.backend() != "tensorflow", reason="npm, Node and Chromium do not depend on the Keras backend"
+)
 
 NODE_MODULES = os.path.join(REPO_DIR, "node_modules")
 # The TF.js files the README's page loads, as npm installs them.
@@ -47,6 +52,7 @@ process.stdout.write(JSON.stringify({ tokenIds, backend: tf.getBackend() }));
 
 TYPED_USE = """
 import { loadGPT2CausalLM, TopKSampler, useBackend, type GenerateOptions } from 'keras-gpt2';
+
 const name: string = await useBackend('auto');
 const model = await loadGPT2CausalLM('model/model.json', { onProgress: ({ loaded, total }) => loaded / total });
 const options: GenerateOptions = { maxNewTokens: 4, sampler: new TopKSampler({ k: 5, seed: 1 }) };
