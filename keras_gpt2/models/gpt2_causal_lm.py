@@ -8,6 +8,7 @@ from keras import ops
 
 from keras_gpt2 import samplers
 from keras_gpt2.errors import InvalidInputError
+from keras_gpt2.generation import logits_processors
 from keras_gpt2.models import plain_backbone
 from keras_gpt2.models.gpt2_backbone import GPT2Backbone  # noqa: F401 (registers the class)
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor  # noqa: F401
@@ -42,6 +43,10 @@ class PreparedPrompts:
         """True where the sampler must keep the token: the prompt, and each row past its limit."""
         positions = np.arange(self.token_ids.shape[1])[None, :]
         return self.padding_mask | (positions >= self.limits[:, None])
+
+    def min_ends(self, min_new_tokens):
+        """For each row, the first position where a stop token may come: prompt + `min_new_tokens`."""
+        return self.padding_mask.sum(axis=-1).astype("int32") + int(min_new_tokens)
 
 
 @keras.saving.register_keras_serializable(package="keras_gpt2")
@@ -195,14 +200,46 @@ class GPT2CausalLM(keras.Model):
             self._generate_functions[key] = compile_function(function, self.variables, sampler.variables)
         return self._generate_functions[key]
 
-    def _decode_function(self, sampler, stop_token_ids):
+    def _processed_next(self, controls, stop_token_ids, min_ends):
+        """`_next` with the logits processors of `controls` applied (see `_controls`)."""
+        repetition, min_new_tokens, custom = controls
+        process = logits_processors.chain(
+            [
+                logits_processors.repetition_penalty(repetition) if repetition is not None else None,
+                logits_processors.suppress_tokens_before(stop_token_ids, min_ends)
+                if min_new_tokens and stop_token_ids
+                else None,
+                *custom,
+            ]
+        )
+        if process is None:
+            return self._next
+
+        def next(prompt, cache, index):
+            logits, cache = self._next(prompt, cache, index)
+            return process(logits, prompt, index), cache
+
+        return next
+
+    @staticmethod
+    def _controls(repetition_penalty, min_new_tokens, logits_processors):
+        """The generation controls as one hashable key part: `(penalty, min_new_tokens, processors)`."""
+        if repetition_penalty is not None and not repetition_penalty > 0:
+            raise ValueError(f"repetition_penalty must be > 0, got {repetition_penalty}")
+        if min_new_tokens is not None and (not isinstance(min_new_tokens, int) or min_new_tokens < 0):
+            raise ValueError(f"min_new_tokens must be a non-negative integer, got {min_new_tokens!r}")
+        penalty = None if repetition_penalty in (None, 1, 1.0) else float(repetition_penalty)
+        return penalty, min_new_tokens or 0, tuple(logits_processors or ())
+
+    def _decode_function(self, sampler, stop_token_ids, controls):
         """The compiled decode loop; its shapes depend only on the batch and the length bucket."""
 
-        def decode(token_ids, cache, frozen_mask, start, end):
+        def decode(token_ids, cache, frozen_mask, start, end, min_ends):
             self.compilation_counts["decode"] += 1  # runs only while tracing
-            return sampler(self._next, token_ids, cache, start, frozen_mask, stop_token_ids, end=end)
+            next = self._processed_next(controls, stop_token_ids, min_ends)
+            return sampler(next, token_ids, cache, start, frozen_mask, stop_token_ids, end=end)
 
-        return self._compiled(("decode", sampler, stop_token_ids), decode, sampler)
+        return self._compiled(("decode", sampler, stop_token_ids, controls), decode, sampler)
 
     @staticmethod
     def _prefix(token_ids, padding_mask):
@@ -325,6 +362,9 @@ class GPT2CausalLM(keras.Model):
         stop_token_ids="auto",
         strip_prompt=False,
         sampler=None,
+        repetition_penalty=None,
+        min_new_tokens=None,
+        logits_processors=(),
     ):
         """Continues prompts.
 
@@ -340,6 +380,13 @@ class GPT2CausalLM(keras.Model):
             strip_prompt: return only the new text.
             sampler: a sampler or name for this call; default is the one
                 given to `compile` (top-k).
+            repetition_penalty: Hugging Face's: the logit of every token
+                already in the sequence is divided by it when positive and
+                multiplied by it when negative (1.0 or None: off).
+            min_new_tokens: no stop token before this many new tokens.
+            logits_processors: functions `(logits, token_ids, index) -> logits`
+                written with `keras.ops`, applied inside the compiled step
+                after the two above (see `keras_gpt2.generation.logits_processors`).
 
         Returns:
             Strings for string input, else `{"token_ids", "padding_mask"}`
@@ -347,9 +394,10 @@ class GPT2CausalLM(keras.Model):
         """
         sampler = self._get_sampler(sampler)
         stop_token_ids = self._resolve_stop_token_ids(stop_token_ids)
+        controls = self._controls(repetition_penalty, min_new_tokens, logits_processors)
         prompts = self._prepare_prompts(inputs, max_length, max_new_tokens)
         prefill = self._compiled(("prefill",), self._prefill, sampler)
-        decode = self._decode_function(sampler, stop_token_ids)
+        decode = self._decode_function(sampler, stop_token_ids, controls)
         tokens = ops.convert_to_tensor(prompts.token_ids)
         cache = prefill(self._prefix(prompts.token_ids, prompts.padding_mask), tokens)
         output = decode(
@@ -358,6 +406,7 @@ class GPT2CausalLM(keras.Model):
             ops.convert_to_tensor(prompts.frozen_mask()),
             ops.convert_to_tensor(prompts.start, "int32"),
             ops.convert_to_tensor(prompts.end, "int32"),
+            ops.convert_to_tensor(prompts.min_ends(controls[1]), "int32"),
         )
         token_ids, padding_mask = self._finish(output, prompts, stop_token_ids, strip_prompt)
         result = {"token_ids": token_ids, "padding_mask": padding_mask}
@@ -366,12 +415,23 @@ class GPT2CausalLM(keras.Model):
         texts = self.preprocessor.generate_postprocess(result)
         return texts if prompts.batched else texts[0]
 
-    def generate_stream(self, prompt, max_length=None, max_new_tokens=None, stop_token_ids="auto", sampler=None):
+    def generate_stream(
+        self,
+        prompt,
+        max_length=None,
+        max_new_tokens=None,
+        stop_token_ids="auto",
+        sampler=None,
+        repetition_penalty=None,
+        min_new_tokens=None,
+        logits_processors=(),
+    ):
         """Yields the text of one prompt's continuation piece by piece, as it is made.
 
         Uses the same compiled prefill and decode step as `generate`, one step
-        per Python iteration. A piece is held back while it ends inside a
-        multi-byte character, so every yielded piece is valid text.
+        per Python iteration, with the same controls (see `generate`). A piece
+        is held back while it ends inside a multi-byte character, so every
+        yielded piece is valid text.
 
         Examples:
         >>> # for piece in model.generate_stream("ROMEO:", max_new_tokens=20):
@@ -381,16 +441,19 @@ class GPT2CausalLM(keras.Model):
             raise ValueError("Streaming text needs a preprocessor to detokenize.")
         sampler = self._get_sampler(sampler)
         stop_token_ids = self._resolve_stop_token_ids(stop_token_ids) or ()
+        controls = self._controls(repetition_penalty, min_new_tokens, logits_processors)
         prompts = self._prepare_prompts([prompt], max_length, max_new_tokens)
         token_ids, prompt_mask = prompts.token_ids, prompts.padding_mask
         prefill = self._compiled(("prefill",), self._prefill, sampler)
 
-        def decode_step(token_ids, cache, index, mask):
+        def decode_step(token_ids, cache, index, mask, min_ends):
             self.compilation_counts["step"] += 1  # runs only while tracing
             uniform = sampler.draw_uniform((ops.shape(token_ids)[0],))
-            return sampler.step(self._next, token_ids, cache, index, mask, uniform)
+            next = self._processed_next(controls, tuple(stop_token_ids), min_ends)
+            return sampler.step(next, token_ids, cache, index, mask, uniform)
 
-        step = self._compiled(("step", sampler), decode_step, sampler)
+        step = self._compiled(("step", sampler, tuple(stop_token_ids), controls), decode_step, sampler)
+        min_ends = ops.convert_to_tensor(prompts.min_ends(controls[1]), "int32")
         length = int(prompt_mask.sum())
         mask = ops.convert_to_tensor(prompts.frozen_mask())
         tokens = ops.convert_to_tensor(token_ids)
@@ -398,7 +461,7 @@ class GPT2CausalLM(keras.Model):
         new_ids, emitted = [], ""
         tokenizer = self.preprocessor.tokenizer
         for index in range(length, int(prompts.limits[0])):
-            tokens, cache = step(tokens, cache, ops.convert_to_tensor(index, "int32"), mask)
+            tokens, cache = step(tokens, cache, ops.convert_to_tensor(index, "int32"), mask, min_ends)
             token = int(keras.ops.convert_to_numpy(tokens)[0, index])
             if token in stop_token_ids:
                 break

@@ -1,0 +1,1 @@
+"""Generation pieces shared by every sampler: logits processors applied inside the compiled step."""
