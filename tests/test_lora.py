@@ -109,3 +109,12 @@ def test_an_adapter_file_that_does_not_fit_is_refused(tuned, tmp_path, edit, mes
     fresh.enable_lora(4)
     with pytest.raises(InvalidCheckpointError, match=message):
         fresh.load_lora_weights(path)
+
+
+def test_adapters_can_cover_the_mlp_too():
+    from keras_gpt2.models import lora
+
+    backbone = tiny_backbone()
+    backbone.enable_lora(2, lora.ATTENTION_TARGETS + lora.MLP_TARGETS)
+    assert {layer.name for layer in lora_layers(backbone)} == set(lora.ATTENTION_TARGETS + lora.MLP_TARGETS)
+    assert len(backbone.trainable_weights) == backbone.num_layers * 4 * 2

@@ -147,23 +147,14 @@ def export_keras_hub(model, folder, overwrite=False, sources=()):
     values = export_with_table(backbone, keras_hub_weight_table(backbone.num_layers))
     with writing_folder(folder, sources=sources, overwrite=overwrite) as staging:
         keras_hub.models.GPT2CausalLM(backbone=theirs, preprocessor=preprocessor).save_to_preset(staging)
-        with h5py.File(os.path.join(staging, "model.weights.h5"), "r+") as weights:
+        weights_path = os.path.join(staging, "model.weights.h5")
+        written = set(check_h5_file(weights_path))
+        with h5py.File(weights_path, "r+") as weights:
             for name, value in values.items():
                 if weights[name].shape != value.shape:
                     raise ValueError(f"keras-hub stores {name} as {weights[name].shape}, ours is {value.shape}")
                 weights[name][...] = value.astype(weights[name].dtype)
-            written = {name for name, item in _datasets(weights)}
         if written != set(values):
             raise ValueError(
                 f"keras-hub's weights file has tensors our table does not fill: {sorted(written - set(values))[:3]}"
             )
-
-
-def _datasets(group, prefix=""):
-    """`(path, dataset)` of every dataset under an h5py group."""
-    for name, item in group.items():
-        path = f"{prefix}{name}"
-        if isinstance(item, h5py.Dataset):
-            yield path, item
-        else:
-            yield from _datasets(item, path + "/")

@@ -111,7 +111,7 @@ def _class_entry(obj, config):
 
 
 def _entry(preset, filename, expected):
-    """`(class name, checked config dict)` of one preset JSON file."""
+    """`(class name, checked config dict, path, the file's checked top level)` of one preset JSON file."""
     if not os.path.isdir(os.fspath(preset)):
         raise FileNotFoundError(f"{preset}: is not a preset folder")
     path = checked_folder_file(preset, filename)
@@ -130,7 +130,7 @@ def _entry(preset, filename, expected):
     values = dict(config.value)
     if isinstance(values.get("dtype"), dict):
         values["dtype"] = _dtype_policy(config.child("dtype"))
-    return name, values, path
+    return name, values, path, entry
 
 
 def _dtype_policy(field):
@@ -250,9 +250,9 @@ def weight_files(preset):
 def load_backbone(preset, load_weights=True, **overrides):
     """The backbone of a preset, with its weights unless `load_weights=False`."""
     preset = resolve_preset(preset)
-    name, config, config_path = _entry(preset, CONFIG_FILE, ("GPT2Backbone",))
+    name, config, config_path, entry = _entry(preset, CONFIG_FILE, ("GPT2Backbone",))
     config.update(overrides)
-    quantization = CheckedJSON.read(config_path).as_object().get("quantization", str, None)
+    quantization = entry.get("quantization", str, None)
     if quantization not in (None, *SCHEMES):
         raise InvalidCheckpointError(config_path, "quantization", f"{quantization!r} is not one of {SCHEMES}")
     available = None
@@ -298,7 +298,7 @@ def load_backbone(preset, load_weights=True, **overrides):
 def load_tokenizer(preset, vocabulary_size=None, **overrides):
     """The tokenizer of a preset, vocabulary and merges included (with `vocabulary_size` tokens, when given)."""
     preset = resolve_preset(preset)
-    name, config, path = _entry(preset, TOKENIZER_FILE, ("GPT2Tokenizer",))
+    name, config, path, _ = _entry(preset, TOKENIZER_FILE, ("GPT2Tokenizer",))
     config.update(overrides)
     assets = os.path.join(os.fspath(preset), TOKENIZER_ASSETS_DIR)
     vocabulary = checked_folder_file(assets, "vocabulary.json")
@@ -309,7 +309,7 @@ def load_tokenizer(preset, vocabulary_size=None, **overrides):
 def load_preprocessor(preset, vocabulary_size=None, **overrides):
     """The preprocessor of a preset with its tokenizer (see `load_tokenizer`)."""
     preset = resolve_preset(preset)
-    name, config, path = _entry(preset, PREPROCESSOR_FILE, ("GPT2Preprocessor", "GPT2CausalLMPreprocessor"))
+    name, config, path, _ = _entry(preset, PREPROCESSOR_FILE, ("GPT2Preprocessor", "GPT2CausalLMPreprocessor"))
     config.update(overrides)
     config["tokenizer"] = load_tokenizer(preset, vocabulary_size)
     return _construct(name, config, path)
@@ -323,7 +323,7 @@ def load_task(preset, load_weights=True, dtype=None, **overrides):
     """
     preset = resolve_preset(preset)
     if has_file(preset, TASK_FILE):
-        name, config, path = _entry(preset, TASK_FILE, ("GPT2CausalLM",))
+        name, config, path, _ = _entry(preset, TASK_FILE, ("GPT2CausalLM",))
     else:
         name, config, path = "GPT2CausalLM", {}, os.path.join(os.fspath(preset), TASK_FILE)
     backbone_overrides = {} if dtype is None else {"dtype": dtype}

@@ -22,12 +22,6 @@ export {
   Sampler, GreedySampler, RandomSampler, TopKSampler, TopPSampler, SAMPLERS, seededRandom,
 } from './samplers/sampler.js';
 
-async function fetchText(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`Could not load ${url}: HTTP ${response.status}`);
-  return response.text();
-}
-
 const BYTES_PER_ELEMENT = { float32: 4, int32: 4, float16: 2, uint16: 2, uint8: 1, bool: 1 };
 const CACHE_PREFIX = 'keras-gpt2 weights';
 
@@ -74,13 +68,18 @@ async function readCached(url, cache, onBytes = () => {}) {
   return buffer;
 }
 
+/** A text file through `readCached` (no cache: always fetched). */
+async function readText(url, cache = null) {
+  return new TextDecoder().decode(await readCached(url, cache));
+}
+
 /**
  * Fetches model.json and its shards, then builds the model with tf.loadLayersModel.
  * The shards are fetched here, not by TF.js's HTTP loader: in Chromium 156 that loader
  * never resolved for a 60-shard (GPT-2 small) artifact, while plain fetch() takes a second.
  */
 async function loadArtifacts(absolute, { onProgress = null, cache: useCache = true } = {}) {
-  const modelJsonText = await fetchText(absolute.href);
+  const modelJsonText = await readText(absolute.href);
   let modelJson;
   try {
     modelJson = JSON.parse(modelJsonText);
@@ -131,8 +130,9 @@ export async function loadGPT2CausalLM(modelUrl, options = {}) {
   if (tokenizerConfig) {
     const file = (key, fallback) => safeChildUrl(
       absolute, tokenizerConfig[key] ?? fallback, `modelTopology.config.preprocessor.config.tokenizer.config.${key}`);
-    const text = async (url) => new TextDecoder().decode(await readCached(url, cache));
-    const [vocabularyText, merges] = await Promise.all([text(file('vocabulary', 'vocabulary.json')), text(file('merges', 'merges.txt'))]);
+    const [vocabularyText, merges] = await Promise.all([
+      readText(file('vocabulary', 'vocabulary.json'), cache), readText(file('merges', 'merges.txt'), cache),
+    ]);
     const vocabulary = JSON.parse(vocabularyText);
     model.tokenizer = new GPT2Tokenizer({
       vocabulary,

@@ -187,7 +187,9 @@ class GPT2Backbone(keras.Model):
         return layout_map
 
     def enable_lora(self, rank, target_layer_names=lora.ATTENTION_TARGETS, lora_alpha=None):
-        """Freezes the backbone and adds trainable rank-`rank` adapters (see `keras_gpt2.models.lora`)."""
+        """Freezes the backbone and adds trainable rank-`rank` adapters (see `keras_gpt2.models.lora`):
+        on the attention's query and value kernels, or the layers named (`lora.ATTENTION_TARGETS +
+        lora.MLP_TARGETS` adds the MLP's two kernels)."""
         lora.enable_lora(self, rank, target_layer_names, lora_alpha)
 
     def save_lora_weights(self, path, overwrite=False):

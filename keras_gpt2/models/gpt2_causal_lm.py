@@ -440,7 +440,7 @@ class GPT2CausalLM(keras.Model):
         if self.preprocessor is None:
             raise ValueError("Streaming text needs a preprocessor to detokenize.")
         sampler = self._get_sampler(sampler)
-        stop_token_ids = self._resolve_stop_token_ids(stop_token_ids) or ()
+        stop_token_ids = self._resolve_stop_token_ids(stop_token_ids) or ()  # a tuple
         controls = self._controls(repetition_penalty, min_new_tokens, logits_processors)
         prompts = self._prepare_prompts([prompt], max_length, max_new_tokens)
         token_ids, prompt_mask = prompts.token_ids, prompts.padding_mask
@@ -449,10 +449,10 @@ class GPT2CausalLM(keras.Model):
         def decode_step(token_ids, cache, index, mask, min_ends):
             self.compilation_counts["step"] += 1  # runs only while tracing
             uniform = sampler.draw_uniform((ops.shape(token_ids)[0],))
-            next = self._processed_next(controls, tuple(stop_token_ids), min_ends)
+            next = self._processed_next(controls, stop_token_ids, min_ends)
             return sampler.step(next, token_ids, cache, index, mask, uniform)
 
-        step = self._compiled(("step", sampler, tuple(stop_token_ids), controls), decode_step, sampler)
+        step = self._compiled(("step", sampler, stop_token_ids, controls), decode_step, sampler)
         min_ends = ops.convert_to_tensor(prompts.min_ends(controls[1]), "int32")
         length = int(prompt_mask.sum())
         mask = ops.convert_to_tensor(prompts.frozen_mask())

@@ -87,26 +87,29 @@ def _int8_parts(layer):
     raise ValueError(f"{layer.path}: int8 weights of a {type(layer).__name__} are not known here")
 
 
-def int8_weights(backbone):
-    """`{variable path: (int8 numpy array, float32 scale broadcastable to it)}`: value = int8 / scale."""
-    parts = {}
-    for layer in backbone._flatten_layers(include_self=False):
-        if getattr(layer, "quantization_mode", None) == "int8":
-            variable, scale = _int8_parts(layer)
-            parts[variable.path] = (np.asarray(variable.numpy()), np.asarray(ops.convert_to_numpy(scale), np.float32))
-    return parts
-
-
-def _float_values(backbone):
-    """`{variable path: float tensor}` for the variables that are not plain floats as stored."""
-    values = {}
+def _int8_variables(backbone):
+    """`(int8 variable, scale broadcastable to it)` of every quantized layer; other modes are refused."""
     for layer in backbone._flatten_layers(include_self=False):
         mode = getattr(layer, "quantization_mode", None)
         if mode not in (None, "int8"):  # int8 with or without dynamic activations
             raise ValueError(f"{layer.path}: {mode} weights cannot be exported; only int8 ones are dequantized")
         if mode == "int8":
-            variable, scale = _int8_parts(layer)
-            values[variable.path] = ops.divide(ops.cast(variable, "float32"), scale)
+            yield _int8_parts(layer)
+
+
+def int8_weights(backbone):
+    """`{variable path: (int8 numpy array, float32 scale broadcastable to it)}`: value = int8 / scale."""
+    return {
+        variable.path: (np.asarray(variable.numpy()), np.asarray(ops.convert_to_numpy(scale), np.float32))
+        for variable, scale in _int8_variables(backbone)
+    }
+
+
+def _float_values(backbone):
+    """`{variable path: float tensor}` for the variables that are not plain floats as stored."""
+    values = {
+        variable.path: ops.divide(ops.cast(variable, "float32"), scale) for variable, scale in _int8_variables(backbone)
+    }
     for layer in lora_layers(backbone):
         if layer._kernel.path in values:
             raise ValueError(f"{layer.path}: has LoRA adapters on int8 weights; merge them before quantizing")

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from keras_gpt2.errors import DestinationError
+from keras_gpt2.io.paths import safe_child
 from keras_gpt2.training.text_windows import make_windows
 
 RUN_MARKER = ".keras-gpt2-run"
@@ -57,9 +58,10 @@ class TrainingState(keras.callbacks.Callback):
             return 0, 0
         with open(path, encoding="utf-8") as file:
             progress = json.load(file)
+        state = safe_child(directory, progress["file"], path, "file")  # a plain name in the folder
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
-        model.load_weights(os.path.join(directory, progress["file"]))
+        model.load_weights(state)
         return progress["epoch"], progress["step"]
 
     def save(self, epoch, step):
