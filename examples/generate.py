@@ -8,8 +8,8 @@ import argparse
 
 from keras_gpt2 import GPT2CausalLM
 from keras_gpt2.assets import shipped_preset_path
-from keras_gpt2.samplers import TopKSampler
-from keras_gpt2.samplers import TopPSampler
+from keras_gpt2.generation.samplers import TopKSampler
+from keras_gpt2.generation.samplers import TopPSampler
 
 
 def main():

@@ -6,7 +6,7 @@ from keras import ops
 PROBABILITIES = np.array([0.4, 0.25, 0.15, 0.1, 0.05, 0.03, 0.02], "float32")
 
 
-def run_fixed_distribution(sampler, batch_size=64, length=20, probabilities=PROBABILITIES, stop_token_ids=None):
+def run_fixed_distribution(sampler, batch_size=64, length=20, probabilities=PROBABILITIES, stop_token_ids=()):
     """Every position after the first is sampled from `probabilities`."""
     logits = np.log(probabilities)
 
@@ -16,5 +16,8 @@ def run_fixed_distribution(sampler, batch_size=64, length=20, probabilities=PROB
     prompt = np.zeros((batch_size, length), "int32")
     mask = np.zeros((batch_size, length), bool)
     mask[:, 0] = True
-    output = sampler(next, ops.convert_to_tensor(prompt), (), 1, ops.convert_to_tensor(mask), stop_token_ids)
+    uniforms = ops.convert_to_tensor(sampler.uniforms(batch_size, length))
+    output, _ = sampler(
+        next, ops.convert_to_tensor(prompt), (), 1, ops.convert_to_tensor(mask), uniforms, length, stop_token_ids
+    )
     return ops.convert_to_numpy(output)[:, 1:]

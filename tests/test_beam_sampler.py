@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_gpt2.samplers.beam_sampler import BeamSampler
+from keras_gpt2.generation.samplers.beam_sampler import BeamSampler
 
 
 def test_finds_the_best_sequence_that_greedy_misses():
@@ -21,8 +21,8 @@ def test_finds_the_best_sequence_that_greedy_misses():
         return rows, cache
 
     prompt = np.zeros((1, 3), "int32")
-    mask = np.array([[True, False, False]])
-    output = BeamSampler(num_beams=2)(next, ops.convert_to_tensor(prompt), (np.zeros((1, 1)),), 1, mask)
+    mask = ops.convert_to_tensor(np.array([[True, False, False]]))
+    output, _ = BeamSampler(num_beams=2)(next, ops.convert_to_tensor(prompt), (np.zeros((1, 1)),), 1, mask, None, 3)
     assert ops.convert_to_numpy(output).tolist() == [[0, 2, 3]]
 
 
@@ -31,3 +31,5 @@ def test_bad_num_beams_and_streaming():
         BeamSampler(num_beams=0)
     with pytest.raises(ValueError, match="cannot stream"):
         BeamSampler().step(None, None, None, None, None, None)
+    with pytest.raises(ValueError, match="num_return_sequences"):
+        BeamSampler(num_beams=2)(None, np.zeros((1, 3), "int32"), (), 1, None, None, 3, num_return_sequences=3)

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gpt2.utils.compile import compile_function
+from keras_gpt2.generation.compiled_functions import compile_function
 from keras_gpt2.utils.deferred_weights import build_then_load
 from keras_gpt2.utils.deferred_weights import release_freed_memory
 

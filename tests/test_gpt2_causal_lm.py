@@ -185,19 +185,6 @@ def test_every_prompt_in_a_batch_gets_exactly_max_new_tokens(causal_lm):
     assert output["padding_mask"].sum(axis=-1).tolist() == [5, 5, 5]
 
 
-def test_prompts_of_many_lengths_share_a_few_compiled_decode_loops(causal_lm):
-    causal_lm.compile(sampler="greedy")
-    before = dict(causal_lm.compilation_counts)
-    rng = np.random.default_rng(0)
-    for length in range(1, 13):  # sequences of 5..16 tokens: length buckets 8 and 16
-        prompt = {"token_ids": rng.integers(0, 50257, size=(1, length))}
-        output = causal_lm.generate(prompt, max_new_tokens=4, stop_token_ids=None)
-        assert output["token_ids"].shape == (1, length + 4) and output["padding_mask"].all()
-    assert causal_lm.compilation_counts["decode"] - before["decode"] <= 2
-    # (prefix width, bucket): (1, 8), (2, 8), (4, 8), (8, 16), (16, 16)
-    assert causal_lm.compilation_counts["prefill"] - before["prefill"] <= 5
-
-
 def test_tokens_after_a_stop_token_are_masked():
     model = GPT2CausalLM(tiny_backbone(vocabulary_size=40, max_sequence_length=16))
     prompt = {"token_ids": np.array([[1, 2, 0, 0, 0, 0, 0, 0]]), "padding_mask": np.array([[1, 1, 0, 0, 0, 0, 0, 0]])}
@@ -222,7 +209,7 @@ def test_stream_yields_the_same_text_as_generate(causal_lm):
 
 
 def test_seeded_sampling_is_reproducible(causal_lm):
-    from keras_gpt2.samplers.top_p_sampler import TopPSampler
+    from keras_gpt2.generation.samplers.top_p_sampler import TopPSampler
 
     first = causal_lm.generate(["Hello"] * 2, max_new_tokens=6, sampler=TopPSampler(p=0.95, seed=3))
     second = causal_lm.generate(["Hello"] * 2, max_new_tokens=6, sampler=TopPSampler(p=0.95, seed=3))
@@ -232,7 +219,7 @@ def test_seeded_sampling_is_reproducible(causal_lm):
 def test_beam_search_with_one_beam_is_greedy_and_keeps_the_prompt(causal_lm):
     # (That a wider beam finds what greedy misses is shown on a fixed distribution in
     # test_beam_sampler.py: on a model, beam >= greedy is not guaranteed.)
-    from keras_gpt2.samplers.beam_sampler import BeamSampler
+    from keras_gpt2.generation.samplers.beam_sampler import BeamSampler
 
     prompt = {"token_ids": np.array([[50256, *causal_lm.preprocessor.tokenizer("Hello there")]])}
     kwargs = dict(max_length=10, stop_token_ids=None)
@@ -254,7 +241,7 @@ def test_generation_limits_are_clear_errors(causal_lm):
     with pytest.raises(ValueError, match="no preprocessor"):
         GPT2CausalLM(causal_lm.backbone).generate("Hello")
     with pytest.raises(ValueError, match="larger than the vocabulary"):
-        from keras_gpt2.samplers.top_k_sampler import TopKSampler
+        from keras_gpt2.generation.samplers.top_k_sampler import TopKSampler
 
         causal_lm.generate("Hello", sampler=TopKSampler(k=60000))
 

@@ -1,4 +1,4 @@
-from keras_gpt2.samplers.greedy_sampler import GreedySampler
+from keras_gpt2.generation.samplers.greedy_sampler import GreedySampler
 from tests.sampler_helpers import run_fixed_distribution
 
 

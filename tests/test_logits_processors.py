@@ -5,7 +5,7 @@ import pytest
 
 from keras_gpt2.generation.logits_processors import chain
 from keras_gpt2.generation.logits_processors import repetition_penalty
-from keras_gpt2.io.hugging_face import import_hf
+from tests.references import hf_twins
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -15,16 +15,7 @@ PROMPT = [50256, 464, 2068, 7586, 21831]
 
 @pytest.fixture(scope="module")
 def twins(tmp_path_factory):
-    """A random GPT-2 at the real vocabulary in transformers, and ours from its files."""
-    torch.manual_seed(0)
-    config = transformers.GPT2Config(vocab_size=50257, n_layer=2, n_head=2, n_embd=32, n_positions=64)
-    reference = transformers.GPT2LMHeadModel(config).eval()
-    with torch.no_grad():  # wide weights: well-separated logits, no greedy ties
-        for parameter in reference.parameters():
-            parameter.mul_(8.0)
-    folder = tmp_path_factory.mktemp("hf")
-    reference.save_pretrained(folder)
-    return reference, import_hf(folder)
+    return hf_twins(tmp_path_factory.mktemp("hf"))
 
 
 def hf_generate(reference, **settings):

@@ -1,6 +1,6 @@
 import numpy as np
 
-from keras_gpt2.samplers.random_sampler import RandomSampler
+from keras_gpt2.generation.samplers.random_sampler import RandomSampler
 from tests.sampler_helpers import PROBABILITIES
 from tests.sampler_helpers import run_fixed_distribution
 

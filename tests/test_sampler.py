@@ -2,9 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gpt2 import samplers
-from keras_gpt2.samplers.random_sampler import RandomSampler
-from keras_gpt2.samplers.sampler import any_equal
+from keras_gpt2.generation import samplers
+from keras_gpt2.generation.samplers.random_sampler import RandomSampler
+from keras_gpt2.generation.samplers.sampler import any_equal
 from tests.sampler_helpers import run_fixed_distribution
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_gpt2.samplers.top_k_sampler import TopKSampler
+from keras_gpt2.generation.samplers.top_k_sampler import TopKSampler
 from tests.sampler_helpers import run_fixed_distribution
 
 

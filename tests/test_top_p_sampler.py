@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_gpt2.samplers.top_p_sampler import TopPSampler
+from keras_gpt2.generation.samplers.top_p_sampler import TopPSampler
 from tests.sampler_helpers import run_fixed_distribution
 
 

@@ -26,10 +26,10 @@ def main():
     args = parser.parse_args()
 
     from keras_gpt2.assets import shipped_preset_path
+    from keras_gpt2.generation.samplers import TopKSampler
     from keras_gpt2.io.destination import writing_folder
     from keras_gpt2.io.tfjs import export_tfjs
     from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
-    from keras_gpt2.samplers import TopKSampler
 
     with open(os.path.join(args.run_dir, "card.json")) as file:
         card = json.load(file)

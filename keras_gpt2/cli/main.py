@@ -79,7 +79,7 @@ def _load_model(args):
 
 
 def _sampler(args):
-    from keras_gpt2 import samplers
+    from keras_gpt2.generation import samplers
 
     options = {
         "greedy": {},
@@ -92,7 +92,7 @@ def _sampler(args):
 
 
 def _generate(args):
-    from keras_gpt2.utils.compile import enable_compilation_cache
+    from keras_gpt2.generation.compiled_functions import enable_compilation_cache
 
     prompt = args.prompt if args.prompt is not None else sys.stdin.read()
     default_cache = os.path.join(os.path.expanduser("~"), ".cache", "keras-gpt2", "jax")

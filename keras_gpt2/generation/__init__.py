@@ -1,1 +1,3 @@
-"""Generation pieces shared by every sampler: logits processors applied inside the compiled step."""
+"""Generation: the decode loop and its compiled programs (`generator`), prompts made ready
+(`prompts`), samplers, logits processors, the shared random stream, text streaming, scoring.
+"""

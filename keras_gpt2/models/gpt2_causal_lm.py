@@ -1,20 +1,15 @@
 """GPT-2 as a language model: next-token logits, training, generation, scoring."""
 
-import dataclasses
-
 import keras
-import numpy as np
 from keras import ops
 
-from keras_gpt2 import samplers
 from keras_gpt2.errors import InvalidInputError
-from keras_gpt2.generation import logits_processors
+from keras_gpt2.generation import samplers
+from keras_gpt2.generation import scoring
+from keras_gpt2.generation.generator import Generator
 from keras_gpt2.models import plain_backbone
 from keras_gpt2.models.gpt2_backbone import GPT2Backbone  # noqa: F401 (registers the class)
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor  # noqa: F401
-from keras_gpt2.samplers.sampler import any_equal
-from keras_gpt2.utils.compile import compile_function
-from keras_gpt2.utils.tensor_utils import to_python_strings
 
 
 def _is_string_data(x):
@@ -24,29 +19,6 @@ def _is_string_data(x):
         return True
     dtype = getattr(x, "dtype", None)
     return dtype is not None and (getattr(dtype, "kind", "") in "USO" or str(dtype) == "<dtype: 'string'>")
-
-
-@dataclasses.dataclass(frozen=True)
-class PreparedPrompts:
-    """Prompts ready for the compiled prefill and decode: `[batch, bucket]` arrays, and for
-    each row the length to generate up to (`limits`); `start` is the shortest prompt's
-    length and `end` the longest limit, where the decode loop stops."""
-
-    token_ids: np.ndarray
-    padding_mask: np.ndarray
-    batched: bool
-    limits: np.ndarray
-    start: int
-    end: int
-
-    def frozen_mask(self):
-        """True where the sampler must keep the token: the prompt, and each row past its limit."""
-        positions = np.arange(self.token_ids.shape[1])[None, :]
-        return self.padding_mask | (positions >= self.limits[:, None])
-
-    def min_ends(self, min_new_tokens):
-        """For each row, the first position where a stop token may come: prompt + `min_new_tokens`."""
-        return self.padding_mask.sum(axis=-1).astype("int32") + int(min_new_tokens)
 
 
 @keras.saving.register_keras_serializable(package="keras_gpt2")
@@ -82,11 +54,8 @@ class GPT2CausalLM(keras.Model):
         # === Config ===
         self.backbone = backbone
         self.preprocessor = preprocessor
-        self.sampler = samplers.get("top_k")
-        self._generate_functions = {}
-        self._named_samplers = {}
-        # How many programs generation has traced (compiled), by kind: "prefill", "decode", "step".
-        self.compilation_counts = {"prefill": 0, "decode": 0, "step": 0}
+        # The decode loop, its compiled programs and the default sampler (`compile(sampler=...)`).
+        self.generator = Generator(self)
         plain_backbone.weight_only_int8_by_default(self)
 
     # === Training ===
@@ -106,7 +75,12 @@ class GPT2CausalLM(keras.Model):
         if weighted_metrics == "auto":
             weighted_metrics = [keras.metrics.SparseCategoricalAccuracy()]
         super().compile(optimizer=optimizer, loss=loss, weighted_metrics=weighted_metrics, **kwargs)
-        self.sampler = samplers.get(sampler)
+        self.generator.reset(sampler)
+
+    @property
+    def sampler(self):
+        """The sampler `generate` uses when none is given."""
+        return self.generator.default_sampler
 
     def _preprocess_data(self, x, y=None, sample_weight=None):
         """Raw strings (lists, arrays or a `tf.data.Dataset` of them) go through the preprocessor."""
@@ -142,7 +116,7 @@ class GPT2CausalLM(keras.Model):
         """Empty key/value caches: one `(keys, values)` pair per layer, sized to `max_length`."""
         backbone = self.backbone
         shape = [batch_size, max_length, backbone.num_heads, backbone.hidden_dim // backbone.num_heads]
-        dtype = backbone.compute_dtype
+        dtype = backbone.transformer_layers[0].compute_dtype  # the backbone itself may keep float32
         return tuple((ops.zeros(shape, dtype), ops.zeros(shape, dtype)) for _ in backbone.transformer_layers)
 
     def call_with_cache(self, token_ids, cache, cache_update_index):
@@ -164,208 +138,9 @@ class GPT2CausalLM(keras.Model):
         logits = backbone.token_embedding(hidden_states, reverse=True)
         return logits, hidden_states, tuple(updated)
 
-    def _prefill(self, prefix_ids, token_ids):
-        """A cache as long as `token_ids`, filled in one pass over `prefix_ids`.
+    # === Generation (keras_gpt2/generation) ===
 
-        The prefix must cover every position before the shortest prompt's end;
-        positions it fills beyond that (padding, or the rest of longer
-        prompts) are written again by the decoding steps before they are read.
-        """
-        self.compilation_counts["prefill"] += 1  # compiled, this runs only while tracing
-        cache = self.init_cache(ops.shape(prefix_ids)[0], ops.shape(token_ids)[1])
-        _, _, cache = self.call_with_cache(prefix_ids, cache, 0)
-        return cache
-
-    def _next(self, prompt, cache, index):
-        """Logits for position `index` from the token at `index - 1`."""
-        token = ops.slice(prompt, [0, index - 1], [ops.shape(prompt)[0], 1])
-        logits, _, cache = self.call_with_cache(token, cache, index - 1)
-        return ops.squeeze(logits, axis=1), cache
-
-    # === Generation ===
-
-    def _get_sampler(self, sampler):
-        """The compiled sampler, or one made from a name once and kept (so it compiles once)."""
-        if sampler is None:
-            sampler = self.sampler
-        elif isinstance(sampler, str):
-            sampler = self._named_samplers.setdefault(sampler, samplers.get(sampler))
-        else:
-            sampler = samplers.get(sampler)
-        sampler.validate(self.backbone.vocabulary_size)
-        return sampler
-
-    def _compiled(self, key, function, sampler):
-        if key not in self._generate_functions:
-            self._generate_functions[key] = compile_function(function, self.variables, sampler.variables)
-        return self._generate_functions[key]
-
-    def _processed_next(self, controls, stop_token_ids, min_ends):
-        """`_next` with the logits processors of `controls` applied (see `_controls`)."""
-        repetition, min_new_tokens, custom = controls
-        process = logits_processors.chain(
-            [
-                logits_processors.repetition_penalty(repetition) if repetition is not None else None,
-                logits_processors.suppress_tokens_before(stop_token_ids, min_ends)
-                if min_new_tokens and stop_token_ids
-                else None,
-                *custom,
-            ]
-        )
-        if process is None:
-            return self._next
-
-        def next(prompt, cache, index):
-            logits, cache = self._next(prompt, cache, index)
-            return process(logits, prompt, index), cache
-
-        return next
-
-    @staticmethod
-    def _controls(repetition_penalty, min_new_tokens, logits_processors):
-        """The generation controls as one hashable key part: `(penalty, min_new_tokens, processors)`."""
-        if repetition_penalty is not None and not repetition_penalty > 0:
-            raise ValueError(f"repetition_penalty must be > 0, got {repetition_penalty}")
-        if min_new_tokens is not None and (not isinstance(min_new_tokens, int) or min_new_tokens < 0):
-            raise ValueError(f"min_new_tokens must be a non-negative integer, got {min_new_tokens!r}")
-        penalty = None if repetition_penalty in (None, 1, 1.0) else float(repetition_penalty)
-        return penalty, min_new_tokens or 0, tuple(logits_processors or ())
-
-    def _decode_function(self, sampler, stop_token_ids, controls):
-        """The compiled decode loop; its shapes depend only on the batch and the length bucket."""
-
-        def decode(token_ids, cache, frozen_mask, start, end, min_ends):
-            self.compilation_counts["decode"] += 1  # runs only while tracing
-            next = self._processed_next(controls, stop_token_ids, min_ends)
-            return sampler(next, token_ids, cache, start, frozen_mask, stop_token_ids, end=end)
-
-        return self._compiled(("decode", sampler, stop_token_ids, controls), decode, sampler)
-
-    @staticmethod
-    def _prefix(token_ids, padding_mask):
-        """The first columns of `token_ids` that the prefill pass reads.
-
-        Enough to hold the shortest prompt, rounded up to a power of two so
-        that prompts of many lengths share a few compiled programs.
-        """
-        shortest = int(padding_mask.sum(axis=-1).min())
-        width = min(1 << max(shortest - 1, 0).bit_length(), token_ids.shape[1])
-        return ops.convert_to_tensor(token_ids[:, :width])
-
-    def _resolve_stop_token_ids(self, stop_token_ids):
-        if stop_token_ids == "auto":
-            if self.preprocessor is None:
-                return None
-            return (self.preprocessor.tokenizer.end_token_id,)
-        if stop_token_ids is None:
-            return None
-        return tuple(int(i) for i in stop_token_ids)
-
-    def _prepare_prompts(self, inputs, max_length, max_new_tokens):
-        """The prompts as a `PreparedPrompts`, padded to a length bucket.
-
-        The arrays are as wide as the smallest power of two that holds the
-        longest sequence to make (at most `max_sequence_length`), so prompts
-        of many lengths share a few compiled programs; the decode loop stops
-        at `end`, and each row at its own limit.
-        """
-        limit = self.backbone.max_sequence_length
-        if isinstance(inputs, dict):
-            token_ids, padding_mask = self._checked_token_inputs(inputs)
-            batched = np.ndim(inputs["token_ids"]) == 2
-            lengths = padding_mask.sum(axis=-1)
-            strings = None
-        else:
-            if self.preprocessor is None:
-                raise ValueError(
-                    "This model has no preprocessor, so it cannot take text; pass "
-                    "{'token_ids', 'padding_mask'} arrays, or attach a GPT2CausalLMPreprocessor."
-                )
-            strings, batched = to_python_strings(inputs)
-            prompt_ids = self.preprocessor.tokenizer(strings)
-            lengths = np.array([len(ids) + int(self.preprocessor.add_start_token) for ids in prompt_ids])
-            token_ids = padding_mask = None
-        if max_new_tokens is not None:
-            if max_length is not None:
-                raise ValueError("Pass `max_length` or `max_new_tokens`, not both.")
-            limits = lengths + int(max_new_tokens)
-        else:
-            if max_length is None:
-                max_length = token_ids.shape[1] if token_ids is not None else self.preprocessor.sequence_length
-            limits = np.full(len(lengths), int(max_length))
-        end = int(limits.max())
-        if end > limit:
-            raise ValueError(f"`max_length` {end} is beyond this model's max_sequence_length ({limit}).")
-        if int(lengths.min()) < 1:
-            raise ValueError("Every prompt needs at least one token (the start token counts).")
-        if np.any(lengths > limits):
-            raise ValueError(f"A prompt has {int(lengths.max())} tokens, more than `max_length` {end}.")
-        width = min(1 << max(end - 1, 0).bit_length(), limit)
-        if token_ids is None:
-            x = self.preprocessor.generate_preprocess(strings, sequence_length=width)
-            token_ids, padding_mask = np.asarray(x["token_ids"]), np.asarray(x["padding_mask"], bool)
-        else:
-            kept = min(token_ids.shape[1], end)
-            padded_ids = np.zeros((len(token_ids), width), "int32")
-            padded_mask = np.zeros((len(token_ids), width), bool)
-            padded_ids[:, :kept], padded_mask[:, :kept] = token_ids[:, :kept], padding_mask[:, :kept]
-            token_ids, padding_mask = padded_ids, padded_mask
-        return PreparedPrompts(token_ids, padding_mask, batched, limits, int(lengths.min()), end)
-
-    def _checked_token_inputs(self, inputs, where="generate"):
-        """`(token_ids, padding_mask)` as 2-D numpy arrays, refused unless ids fit the vocabulary and shapes agree."""
-        if "token_ids" not in inputs:
-            raise InvalidInputError(where, "inputs", "a dict of arrays needs a 'token_ids' entry")
-        raw_ids = np.asarray(keras.ops.convert_to_numpy(inputs["token_ids"]))
-        if raw_ids.ndim not in (1, 2) or raw_ids.size == 0 or raw_ids.dtype.kind not in "iu":
-            raise InvalidInputError(
-                where, "token_ids", f"must be a non-empty 1-D or 2-D integer array, got {raw_ids.dtype} {raw_ids.shape}"
-            )
-        vocabulary_size = self.backbone.vocabulary_size
-        outside = (raw_ids < 0) | (raw_ids >= vocabulary_size)
-        if outside.any():
-            position = tuple(int(i) for i in np.argwhere(outside)[0])
-            raise InvalidInputError(
-                where,
-                f"token_ids{list(position)}",
-                f"{int(raw_ids[position])} is outside the vocabulary [0, {vocabulary_size})",
-            )
-        token_ids = np.atleast_2d(raw_ids.astype("int32"))
-        if inputs.get("padding_mask") is None:
-            return token_ids, np.ones(token_ids.shape, bool)
-        raw_mask = np.asarray(keras.ops.convert_to_numpy(inputs["padding_mask"]))
-        if raw_mask.shape != raw_ids.shape:
-            raise InvalidInputError(
-                where, "padding_mask", f"has shape {raw_mask.shape}, but token_ids has shape {raw_ids.shape}"
-            )
-        return token_ids, np.atleast_2d(raw_mask.astype(bool))
-
-    def _finish(self, token_ids, prompts, stop_token_ids, strip_prompt):
-        """`(token_ids, padding_mask)` cut to `end`: the mask marks each row's prompt (unless
-        stripped) and its new tokens, up to its limit and before its first stop token."""
-        token_ids = np.asarray(keras.ops.convert_to_numpy(token_ids))[:, : prompts.end]
-        prompt_mask = prompts.padding_mask[:, : prompts.end]
-        positions = np.arange(prompts.end)[None, :]
-        generated = ~prompt_mask & (positions < prompts.limits[:, None])
-        if stop_token_ids is not None:
-            stops = keras.ops.convert_to_numpy(any_equal(token_ids, stop_token_ids, generated))
-            after_stop = np.cumsum(stops, axis=-1) > 0
-            generated &= ~after_stop
-        padding_mask = generated if strip_prompt else (prompt_mask | generated)
-        return token_ids, padding_mask
-
-    def generate(
-        self,
-        inputs,
-        max_length=None,
-        max_new_tokens=None,
-        stop_token_ids="auto",
-        strip_prompt=False,
-        sampler=None,
-        repetition_penalty=None,
-        min_new_tokens=None,
-        logits_processors=(),
-    ):
+    def generate(self, inputs, max_length=None, max_new_tokens=None, strip_prompt=False, **options):
         """Continues prompts.
 
         Args:
@@ -374,107 +149,48 @@ class GPT2CausalLM(keras.Model):
             max_length: total length (prompt + new tokens) of every sequence;
                 defaults to the preprocessor's `sequence_length`, or the width
                 of `token_ids`. Beyond `max_sequence_length` is an error.
-            max_new_tokens: instead of `max_length`: the longest prompt plus this.
-            stop_token_ids: ids that end a sequence; "auto" is `<|endoftext|>`
-                when there is a preprocessor; None runs to `max_length`.
+            max_new_tokens: instead of `max_length`: every prompt gets exactly
+                this many new tokens (fewer if it stops).
             strip_prompt: return only the new text.
             sampler: a sampler or name for this call; default is the one
-                given to `compile` (top-k).
+                given to `compile` (top-k). A seeded sampler gives the same
+                text on every call, in `generate_stream`, on every backend and
+                in the browser runtime.
+            stop_token_ids: ids that end a sequence; "auto" (default) is
+                `<|endoftext|>` when there is a preprocessor; None runs to the end.
+            stop_strings: a string or strings that end a sequence once its new
+                text holds one (Hugging Face's: the token completing it is kept).
+                Not with beam search.
             repetition_penalty: Hugging Face's: the logit of every token
                 already in the sequence is divided by it when positive and
                 multiplied by it when negative (1.0 or None: off).
             min_new_tokens: no stop token before this many new tokens.
+            num_return_sequences: sequences per prompt: the best beams with
+                beam search, else independent samples. Strings come back as a
+                list per prompt; arrays as `[prompts * n, length]` rows.
             logits_processors: functions `(logits, token_ids, index) -> logits`
                 written with `keras.ops`, applied inside the compiled step
                 after the two above (see `keras_gpt2.generation.logits_processors`).
+                Pass the same function objects to reuse the compiled program.
 
         Returns:
             Strings for string input, else `{"token_ids", "padding_mask"}`
             where the mask marks the prompt and the generated tokens.
         """
-        sampler = self._get_sampler(sampler)
-        stop_token_ids = self._resolve_stop_token_ids(stop_token_ids)
-        controls = self._controls(repetition_penalty, min_new_tokens, logits_processors)
-        prompts = self._prepare_prompts(inputs, max_length, max_new_tokens)
-        prefill = self._compiled(("prefill",), self._prefill, sampler)
-        decode = self._decode_function(sampler, stop_token_ids, controls)
-        tokens = ops.convert_to_tensor(prompts.token_ids)
-        cache = prefill(self._prefix(prompts.token_ids, prompts.padding_mask), tokens)
-        output = decode(
-            tokens,
-            cache,
-            ops.convert_to_tensor(prompts.frozen_mask()),
-            ops.convert_to_tensor(prompts.start, "int32"),
-            ops.convert_to_tensor(prompts.end, "int32"),
-            ops.convert_to_tensor(prompts.min_ends(controls[1]), "int32"),
-        )
-        token_ids, padding_mask = self._finish(output, prompts, stop_token_ids, strip_prompt)
-        result = {"token_ids": token_ids, "padding_mask": padding_mask}
-        if isinstance(inputs, dict):
-            return result if prompts.batched else {k: v[0] for k, v in result.items()}
-        texts = self.preprocessor.generate_postprocess(result)
-        return texts if prompts.batched else texts[0]
+        return self.generator.generate(inputs, max_length, max_new_tokens, strip_prompt, **options)
 
-    def generate_stream(
-        self,
-        prompt,
-        max_length=None,
-        max_new_tokens=None,
-        stop_token_ids="auto",
-        sampler=None,
-        repetition_penalty=None,
-        min_new_tokens=None,
-        logits_processors=(),
-    ):
+    def generate_stream(self, prompt, max_length=None, max_new_tokens=None, **options):
         """Yields the text of one prompt's continuation piece by piece, as it is made.
 
-        Uses the same compiled prefill and decode step as `generate`, one step
-        per Python iteration, with the same controls (see `generate`). A piece
-        is held back while it ends inside a multi-byte character, so every
-        yielded piece is valid text.
+        Takes `generate`'s options and runs the same compiled program one
+        position at a time, so it makes the same tokens. A piece is held back
+        while it ends inside a multi-byte character, so every piece is valid text.
 
         Examples:
         >>> # for piece in model.generate_stream("ROMEO:", max_new_tokens=20):
         >>> #     print(piece, end="", flush=True)
         """
-        if self.preprocessor is None:
-            raise ValueError("Streaming text needs a preprocessor to detokenize.")
-        sampler = self._get_sampler(sampler)
-        stop_token_ids = self._resolve_stop_token_ids(stop_token_ids) or ()  # a tuple
-        controls = self._controls(repetition_penalty, min_new_tokens, logits_processors)
-        prompts = self._prepare_prompts([prompt], max_length, max_new_tokens)
-        token_ids, prompt_mask = prompts.token_ids, prompts.padding_mask
-        prefill = self._compiled(("prefill",), self._prefill, sampler)
-
-        def decode_step(token_ids, cache, index, mask, min_ends):
-            self.compilation_counts["step"] += 1  # runs only while tracing
-            uniform = sampler.draw_uniform((ops.shape(token_ids)[0],))
-            next = self._processed_next(controls, stop_token_ids, min_ends)
-            return sampler.step(next, token_ids, cache, index, mask, uniform)
-
-        step = self._compiled(("step", sampler, stop_token_ids, controls), decode_step, sampler)
-        min_ends = ops.convert_to_tensor(prompts.min_ends(controls[1]), "int32")
-        length = int(prompt_mask.sum())
-        mask = ops.convert_to_tensor(prompts.frozen_mask())
-        tokens = ops.convert_to_tensor(token_ids)
-        cache = prefill(self._prefix(token_ids, prompt_mask), tokens)
-        new_ids, emitted = [], ""
-        tokenizer = self.preprocessor.tokenizer
-        for index in range(length, int(prompts.limits[0])):
-            tokens, cache = step(tokens, cache, ops.convert_to_tensor(index, "int32"), mask, min_ends)
-            token = int(keras.ops.convert_to_numpy(tokens)[0, index])
-            if token in stop_token_ids:
-                break
-            new_ids.append(token)
-            text = tokenizer.detokenize(new_ids)
-            if not text.endswith("\ufffd") and len(text) > len(emitted):
-                yield text[len(emitted) :]
-                emitted = text
-        text = tokenizer.detokenize(new_ids) if new_ids else ""
-        if len(text) > len(emitted):
-            yield text[len(emitted) :]
-
-    # === Scoring ===
+        return self.generator.stream(prompt, max_length, max_new_tokens, **options)
 
     def score(self, inputs, batch_size=8):
         """Log-likelihood of texts (or `{token_ids, padding_mask}`) under the model.
@@ -488,43 +204,7 @@ class GPT2CausalLM(keras.Model):
         that each begin with the last token of the one before, so every
         token is predicted exactly once.
         """
-        if isinstance(inputs, dict):
-            token_ids = np.atleast_2d(keras.ops.convert_to_numpy(inputs["token_ids"]))
-            mask = np.atleast_2d(keras.ops.convert_to_numpy(inputs["padding_mask"])).astype(bool)
-            sequences = [list(row[keep]) for row, keep in zip(token_ids, mask)]
-        else:
-            if self.preprocessor is None:
-                raise ValueError("Scoring text needs a preprocessor.")
-            strings, _ = to_python_strings(inputs)
-            tokenizer = self.preprocessor.tokenizer
-            sequences = [[tokenizer.start_token_id, *ids, tokenizer.end_token_id] for ids in tokenizer(strings)]
-        window = self.backbone.max_sequence_length
-        pieces = [
-            (index, ids[start : start + window])
-            for index, ids in enumerate(sequences)
-            for start in range(0, max(len(ids) - 1, 1), window - 1)
-        ]
-        log_likelihood = np.zeros(len(sequences))
-        num_tokens = np.zeros(len(sequences), "int64")
-        for first in range(0, len(pieces), batch_size):
-            batch = pieces[first : first + batch_size]
-            width = max(len(ids) for _, ids in batch)
-            token_ids = np.zeros((len(batch), width), "int32")
-            mask = np.zeros((len(batch), width), bool)
-            for row, (_, ids) in enumerate(batch):
-                token_ids[row, : len(ids)], mask[row, : len(ids)] = ids, True
-            logits = self({"token_ids": token_ids, "padding_mask": mask}, training=False)
-            log_probs = keras.ops.convert_to_numpy(ops.log_softmax(ops.cast(logits, "float32"), axis=-1))
-            chosen = np.take_along_axis(log_probs[:, :-1], token_ids[:, 1:, None], axis=-1)[..., 0]
-            weights = mask[:, 1:]
-            for row, (index, _) in enumerate(batch):
-                log_likelihood[index] += float((chosen[row] * weights[row]).sum())
-                num_tokens[index] += int(weights[row].sum())
-        return {
-            "log_likelihood": log_likelihood,
-            "num_tokens": num_tokens,
-            "perplexity": np.exp(-log_likelihood / np.maximum(num_tokens, 1)),
-        }
+        return scoring.score(self, inputs, batch_size)
 
     # === Config and presets ===
 
@@ -549,7 +229,7 @@ class GPT2CausalLM(keras.Model):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         model = cls(**config)
         if sampler is not None:
-            model.sampler = samplers.get(sampler)
+            model.generator.reset(sampler)
         return model
 
     @classmethod

@@ -1,4 +1,4 @@
-// How generate picks each next token; mirrors keras_gpt2/samplers/. Samplers work on one
+// How generate picks each next token; mirrors keras_gpt2/generation/samplers/. Samplers work on one
 // row of logits (a Float32Array) on the CPU, after the model step has been read back.
 
 /** A small seedable PRNG (mulberry32): same seed, same samples. */

@@ -2,7 +2,7 @@
 
 from keras import ops
 
-from keras_gpt2.samplers.sampler import Sampler
+from keras_gpt2.generation.samplers.sampler import Sampler
 
 
 class GreedySampler(Sampler):

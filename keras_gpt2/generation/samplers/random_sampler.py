@@ -1,7 +1,7 @@
 """Sampling from the full (tempered) distribution."""
 
-from keras_gpt2.samplers.sampler import Sampler
-from keras_gpt2.samplers.sampler import sample_from_logits
+from keras_gpt2.generation.samplers.sampler import Sampler
+from keras_gpt2.generation.samplers.sampler import sample_from_logits
 
 
 class RandomSampler(Sampler):

@@ -2,8 +2,8 @@
 
 from keras import ops
 
-from keras_gpt2.samplers.sampler import Sampler
-from keras_gpt2.samplers.sampler import sample_from_logits
+from keras_gpt2.generation.samplers.sampler import Sampler
+from keras_gpt2.generation.samplers.sampler import sample_from_logits
 
 
 class TopKSampler(Sampler):
@@ -31,7 +31,7 @@ class TopKSampler(Sampler):
             raise ValueError(f"`k` ({self.k}) is larger than the vocabulary ({vocabulary_size}).")
 
     def get_next_token(self, logits, uniform):
-        top_logits, top_indices = ops.top_k(logits, k=self.k, sorted=False)
+        top_logits, top_indices = ops.top_k(logits, k=self.k, sorted=True)  # most likely first, as in JS
         choice = sample_from_logits(top_logits, uniform)
         return ops.squeeze(ops.take_along_axis(top_indices, choice[:, None], axis=-1), axis=-1)
 

@@ -4,12 +4,12 @@
 "beam") or a `{"class_name": ..., "config": ...}` dict into a sampler.
 """
 
-from keras_gpt2.samplers.beam_sampler import BeamSampler
-from keras_gpt2.samplers.greedy_sampler import GreedySampler
-from keras_gpt2.samplers.random_sampler import RandomSampler
-from keras_gpt2.samplers.sampler import Sampler
-from keras_gpt2.samplers.top_k_sampler import TopKSampler
-from keras_gpt2.samplers.top_p_sampler import TopPSampler
+from keras_gpt2.generation.samplers.beam_sampler import BeamSampler
+from keras_gpt2.generation.samplers.greedy_sampler import GreedySampler
+from keras_gpt2.generation.samplers.random_sampler import RandomSampler
+from keras_gpt2.generation.samplers.sampler import Sampler
+from keras_gpt2.generation.samplers.top_k_sampler import TopKSampler
+from keras_gpt2.generation.samplers.top_p_sampler import TopPSampler
 
 SAMPLERS = {
     "greedy": GreedySampler,

@@ -1,20 +1,20 @@
 """Compile a function of Keras ops once per input shape, on any backend."""
 
+import collections
 import os
 
 import keras
 
 
-def compile_function(function, variables, state_variables=()):
+def compile_function(function, variables):
     """Returns `function` compiled for the current Keras backend.
 
     TensorFlow: a `tf.function` graph, run by TensorFlow's own (oneDNN)
     kernels. Not XLA: on CPU, XLA re-lays out the tied embedding matrix at
     every decoding step, which made GPT-2 small decode 1.9x slower (23 vs
     12.6 ms/token on 2 cores, `benchmarks/generate.py`). JAX: `jax.jit` of
-    a stateless version, where `variables` (model weights, read only) and
-    `state_variables` (e.g. a sampler's seed, updated) are passed in and out.
-    PyTorch: runs eagerly under `torch.no_grad()`.
+    a stateless version, where `variables` (the model's weights, read only)
+    are passed in. PyTorch: runs eagerly under `torch.no_grad()`.
     """
     backend = keras.config.backend()
     if backend == "tensorflow":
@@ -22,7 +22,7 @@ def compile_function(function, variables, state_variables=()):
 
         return tf.function(function)
     if backend == "jax":
-        return _jax_compile(function, list(variables), list(state_variables))
+        return _jax_compile(function, list(variables))
     if backend == "torch":
         import torch
 
@@ -34,28 +34,54 @@ def compile_function(function, variables, state_variables=()):
     raise ValueError(f"Unsupported Keras backend {backend!r}.")
 
 
-def _jax_compile(function, variables, state_variables):
+def _jax_compile(function, variables):
     import jax
 
-    def stateless(variable_values, state_values, *args):
-        mapping = list(zip(variables, variable_values)) + list(zip(state_variables, state_values))
-        with keras.StatelessScope(state_mapping=mapping) as scope:
-            outputs = function(*args)
-        new_state = []
-        for variable, old in zip(state_variables, state_values):
-            value = scope.get_current_value(variable)
-            new_state.append(old if value is None else value)
-        return outputs, new_state
+    def stateless(variable_values, *args):
+        with keras.StatelessScope(state_mapping=list(zip(variables, variable_values))):
+            return function(*args)
 
     compiled = jax.jit(stateless)
 
     def run(*args):
-        outputs, new_state = compiled([v.value for v in variables], [v.value for v in state_variables], *args)
-        for variable, value in zip(state_variables, new_state):
-            variable.assign(value)
-        return outputs
+        return compiled([v.value for v in variables], *args)
 
     return run
+
+
+class CompiledFunctions:
+    """A bounded cache of compiled functions, keyed by what they depend on.
+
+    Keys are plain values (a sampler's config, not the sampler object), so
+    equal settings made anew for each request reuse one program; the least
+    recently used program is dropped beyond `max_size`.
+
+    Examples:
+    >>> cache = CompiledFunctions(max_size=2)
+    >>> double = cache.get(("double",), lambda x: x * 2, variables=[])
+    >>> double is cache.get(("double",), lambda x: x * 2, variables=[])
+    True
+    """
+
+    def __init__(self, max_size=8):
+        self.max_size = max_size
+        self._functions = collections.OrderedDict()
+
+    def get(self, key, function, variables):
+        """The compiled `function` for `key`, compiling it on first use."""
+        if key in self._functions:
+            self._functions.move_to_end(key)
+        else:
+            self._functions[key] = compile_function(function, variables)
+            while len(self._functions) > self.max_size:
+                self._functions.popitem(last=False)
+        return self._functions[key]
+
+    def clear(self):
+        self._functions.clear()
+
+    def __len__(self):
+        return len(self._functions)
 
 
 def enable_compilation_cache(directory):

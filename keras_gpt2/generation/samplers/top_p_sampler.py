@@ -2,8 +2,8 @@
 
 from keras import ops
 
-from keras_gpt2.samplers.sampler import Sampler
-from keras_gpt2.samplers.sampler import sample_from_logits
+from keras_gpt2.generation.samplers.sampler import Sampler
+from keras_gpt2.generation.samplers.sampler import sample_from_logits
 
 
 class TopPSampler(Sampler):
