@@ -42,8 +42,9 @@ async function kerasGPT2({ backend, cachedTokens, uncachedTokens, prompt }) {
   ours.ms_per_token_uncached = await time(uncachedTokens, false);
 
   // Where one decode step (context 64) spends its time, per TF.js kernel.
-  const { cache } = model.step(prompt.concat(new Array(64 - prompt.length).fill(262)), null, 0);
-  const profile = await tf.profile(() => { const step = model.step([262], cache, 64); step.logits.dataSync(); return step.logits; });
+  const { cache, logits } = model.callWithCache([prompt.concat(new Array(64 - prompt.length).fill(262))], null, 0);
+  logits.dispose();
+  const profile = await tf.profile(() => { const step = model.callWithCache([[262]], cache, 64); step.logits.dataSync(); return step.logits; });
   cache.forEach(({ keys, values }) => { keys.dispose(); values.dispose(); });
   const kernels = {};
   for (const kernel of profile.kernels) kernels[kernel.name] = (kernels[kernel.name] ?? 0) + kernel.kernelTimeMs;

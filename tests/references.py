@@ -20,3 +20,32 @@ def hf_twins(folder):
             parameter.mul_(8.0)
     reference.save_pretrained(folder)
     return reference, import_hf(folder)
+
+
+# Generation settings checked to give the same tokens everywhere (TF, JAX, PyTorch, the
+# browser runtime) on the shipped model: (sampler name, Python options), 64 new tokens.
+SHIPPED_PROMPT = "To be, or not to be"
+SHIPPED_NEW_TOKENS = 64
+SHIPPED_CASES = [
+    ("greedy", {}),
+    ("beam", {"num_beams": 4}),
+    *(("top_k", {"k": 40, "seed": seed}) for seed in (0, 1)),
+    *(("top_p", {"p": 0.9, "seed": seed}) for seed in (0, 1)),
+]
+
+
+def camel_case(options):
+    """Python sampler options as the JS runtime names them."""
+    return {"".join(w.capitalize() if i else w for i, w in enumerate(k.split("_"))): v for k, v in options.items()}
+
+
+def shipped_generations(model):
+    """The new token ids of each of `SHIPPED_CASES` (our Python generate)."""
+    from keras_gpt2.generation import samplers
+
+    results = []
+    for name, options in SHIPPED_CASES:
+        sampler = samplers.get({"class_name": name, "config": options})
+        output = model.generate(SHIPPED_PROMPT, max_new_tokens=SHIPPED_NEW_TOKENS, sampler=sampler, strip_prompt=True)
+        results.append(output)
+    return results

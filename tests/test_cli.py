@@ -88,6 +88,16 @@ def test_generate_streams_and_reads_stdin(preset, capsys):
     assert run.returncode == 0 and run.stdout.startswith("Hello")
 
 
+def test_a_seed_gives_the_same_text_streamed_or_not(preset, capsys):
+    command = ["generate", "To be", "--model", str(preset), "--max-new-tokens", "12", "--sampler", "top_p"]
+    command += ["--seed", "7", "--repetition-penalty", "1.3", "--stop", "zzz"]
+    texts = []
+    for extra in ([], ["--no-stream"]):
+        assert main(command + extra) == 0
+        texts.append(capsys.readouterr().out)
+    assert texts[0] == texts[1] and len(texts[0]) > len("To be\n")
+
+
 def test_score_and_tokenize(preset, tmp_path, capsys):
     text = tmp_path / "t.txt"
     text.write_text("To be, or not to be, that is the question. " * 10)

@@ -51,13 +51,19 @@ process.stdout.write(JSON.stringify({ tokenIds, backend: tf.getBackend() }));
 """
 
 TYPED_USE = """
-import { loadGPT2CausalLM, TopKSampler, useBackend, type GenerateOptions } from 'keras-gpt2';
+import {
+  BeamSampler, loadGPT2CausalLM, TopKSampler, useBackend, type GenerateOptions, type Generated,
+} from 'keras-gpt2';
 
 const name: string = await useBackend('auto');
 const model = await loadGPT2CausalLM('model/model.json', { onProgress: ({ loaded, total }) => loaded / total });
 const options: GenerateOptions = { maxNewTokens: 4, sampler: new TopKSampler({ k: 5, seed: 1 }) };
 const { text, tokenIds } = await model.generate('To be', options);
+const [first, second] = await model.generate(['To be', 'or not'], options);
+const beam = new BeamSampler({ numBeams: 3 });
+const beams: Generated[][] = await model.generate(['To be'], { sampler: beam, numReturnSequences: 2 });
 console.log(name, text.length + tokenIds.length, model.backbone.config.hiddenDim);
+console.log(first.text + second.text, beams[0][1].text);
 """
 
 

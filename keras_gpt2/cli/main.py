@@ -86,7 +86,7 @@ def _sampler(args):
         "random": {"temperature": args.temperature, "seed": args.seed},
         "top_k": {"k": args.top_k or 40, "temperature": args.temperature, "seed": args.seed},
         "top_p": {"p": args.top_p, "k": args.top_k, "temperature": args.temperature, "seed": args.seed},
-        "beam": {"num_beams": args.num_beams, "temperature": args.temperature},
+        "beam": {"num_beams": args.num_beams, "length_penalty": args.length_penalty, "temperature": args.temperature},
     }
     return samplers.SAMPLERS[args.sampler](**options[args.sampler])
 
@@ -100,12 +100,19 @@ def _generate(args):
     model = _load_model(args)
     sampler = _sampler(args)
     limits = {"max_new_tokens": args.max_new_tokens} if args.max_length is None else {"max_length": args.max_length}
+    controls = dict(
+        sampler=sampler,
+        stop_strings=args.stop,
+        repetition_penalty=args.repetition_penalty,
+        min_new_tokens=args.min_new_tokens,
+        **limits,
+    )
     if args.no_stream or args.sampler == "beam":
-        print(model.generate(prompt, sampler=sampler, **limits))
+        print(model.generate(prompt, **controls))
         return
     sys.stdout.write(prompt)
     sys.stdout.flush()
-    for piece in model.generate_stream(prompt, sampler=sampler, **limits):
+    for piece in model.generate_stream(prompt, **controls):
         sys.stdout.write(piece)
         sys.stdout.flush()
     sys.stdout.write("\n")
@@ -330,6 +337,10 @@ def build_parser():
     generate.add_argument("--top-k", type=int, default=None, help="k for top_k (default 40), or a cap for top_p")
     generate.add_argument("--top-p", type=float, default=0.9)
     generate.add_argument("--num-beams", type=int, default=4)
+    generate.add_argument("--length-penalty", type=float, default=1.0, help="beam: > 0 favours longer text (default 1)")
+    generate.add_argument("--stop", action="append", default=None, help="stop once the text holds this (repeatable)")
+    generate.add_argument("--repetition-penalty", type=float, default=None, help="e.g. 1.3 (Hugging Face's)")
+    generate.add_argument("--min-new-tokens", type=int, default=None, help="no end of text before this many tokens")
     generate.add_argument("--seed", type=int, default=None, help="make sampling reproducible")
     generate.add_argument("--no-stream", action="store_true", help="print the whole text at the end")
 

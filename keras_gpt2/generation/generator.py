@@ -3,7 +3,8 @@
 A `Generator` drives any model that has `init_cache(batch_size, max_length)`
 and `call_with_cache(token_ids, cache, index) -> (logits, hidden, cache)`
 (`GPT2CausalLM`). One compiled program per setting and width bucket fills the
-cache from the prompts in fixed-size chunks, then runs the sampler's decode
+cache from the prompts in fixed-size chunks (so its shapes do not depend on
+the prompts' lengths), then runs the sampler's decode
 loop from `start` to `end`; `generate` calls it once (or in segments when
 stop strings are checked), `stream` calls the same program one position at a
 time, so both make the same tokens.
@@ -24,8 +25,9 @@ from keras_gpt2.generation.samplers.sampler import any_equal
 from keras_gpt2.generation.text_streamer import TextStreamer
 from keras_gpt2.generation.text_streamer import stop_string_end
 
-# Prompt positions the cache is filled with per pass; prompts are read in chunks of this.
-PREFILL_CHUNK = 32
+# Prompt positions the cache is filled with per pass: long prompts in chunks of the first
+# size, the rest in chunks of the second (a batch-32 prompt of 8 tokens must not pay for 64).
+PREFILL_CHUNKS = (64, 8)
 # With stop strings, generate checks the text after every this many positions.
 STOP_STRING_INTERVAL = 8
 
@@ -153,21 +155,27 @@ class Generator:
     # === The compiled program ===
 
     def _prefill(self, token_ids, cache, length):
-        """Fills `cache` with positions `[0, length)` of `token_ids`, `PREFILL_CHUNK` at a time.
+        """Fills `cache` with positions `[0, length)` of `token_ids`, in chunks of `PREFILL_CHUNKS`.
 
-        The last chunk may reach past `length` (other rows' prompts, padding):
-        those positions are written again by the decode steps before they are read.
+        The last small chunk may reach past `length` (other rows' prompts,
+        padding): those positions are written again by the decode steps
+        before they are read.
         """
         batch_size, width = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
-        chunk = min(PREFILL_CHUNK, width)
+        large, small = (min(size, width) for size in PREFILL_CHUNKS)
 
-        def body(cache, at):
-            at = ops.minimum(at, width - chunk)
-            piece = ops.slice(token_ids, [0, at], [batch_size, chunk])
-            _, _, cache = self.model.call_with_cache(piece, cache, at)
-            return cache, at + chunk
+        def chunk(size):
+            def body(cache, at):
+                start = ops.minimum(at, width - size)
+                piece = ops.slice(token_ids, [0, start], [batch_size, size])
+                _, _, cache = self.model.call_with_cache(piece, cache, start)
+                return cache, at + size
 
-        cache, _ = ops.while_loop(lambda cache, at: ops.less(at, length), body, (cache, ops.zeros((), "int32")))
+            return body
+
+        at = ops.zeros((), "int32")
+        cache, at = ops.while_loop(lambda cache, at: ops.less_equal(at + large, length), chunk(large), (cache, at))
+        cache, _ = ops.while_loop(lambda cache, at: ops.less(at, length), chunk(small), (cache, at))
         return cache
 
     def _next(self, token_ids, cache, index):

@@ -12,7 +12,17 @@ import shutil
 import urllib.parse
 
 JS_DIR = os.path.dirname(os.path.abspath(__file__))
-RUNTIME_PARTS = ("index.js", "tf.js", "backends.js", "io", "tokenizers", "layers", "models", "samplers")
+RUNTIME_PARTS = (
+    "index.js",
+    "tf.js",
+    "backends.js",
+    "io",
+    "tokenizers",
+    "layers",
+    "models",
+    "generation",
+    "preprocessing",
+)
 VENDOR_DIR = os.path.join(JS_DIR, "vendor")
 
 

@@ -18,15 +18,17 @@ export interface LoadOptions {
 
 export interface SamplerOptions {
   temperature?: number;
-  /** A seed makes sampling reproducible; null draws a fresh one. */
+  /** A seed gives the same choices as Python's sampler with that seed; null draws a fresh one per call. */
   seed?: number | null;
 }
 
 export declare class Sampler {
   constructor(options?: SamplerOptions);
   temperature: number;
+  seed: number | null;
   validate(vocabularySize: number): void;
-  sample(logits: Float32Array | number[]): number;
+  /** The next token from one row of logits and its uniform number in [0, 1). */
+  sample(logits: Float32Array | number[], uniform?: number): number;
 }
 export declare class GreedySampler extends Sampler {}
 export declare class RandomSampler extends Sampler {}
@@ -36,13 +38,37 @@ export declare class TopKSampler extends Sampler {
 export declare class TopPSampler extends Sampler {
   constructor(options?: SamplerOptions & { p?: number; k?: number | null });
 }
+/** Hugging Face's beam search; with numReturnSequences, the best beams. */
+export declare class BeamSampler extends Sampler {
+  constructor(options?: { numBeams?: number; lengthPenalty?: number; temperature?: number });
+  numBeams: number;
+  lengthPenalty: number;
+}
 export declare const SAMPLERS: {
   greedy: typeof GreedySampler;
   random: typeof RandomSampler;
   top_k: typeof TopKSampler;
   top_p: typeof TopPSampler;
+  beam: typeof BeamSampler;
 };
-export declare function seededRandom(seed?: number | null): () => number;
+/** Inverse-CDF draw among `candidates` of tempered logits, as Python's sample_from_logits. */
+export declare function sampleFromLogits(values: Float32Array | number[], candidates: number[], uniform: number): number;
+/** The uniform number row `row` uses at `position` (the same as Python's random_stream). */
+export declare function uniform(seed: number, row: number, position: number): number;
+export declare function newSeed(): number;
+
+export type LogitsProcessor = (logits: Float32Array, tokenIds: number[], index: number) => Float32Array;
+export declare function repetitionPenalty(penalty: number): LogitsProcessor;
+export declare function suppressTokensBefore(tokens: number[], end: number): LogitsProcessor;
+export declare function chain(processors: (LogitsProcessor | null)[]): LogitsProcessor | null;
+
+export declare class TextStreamer {
+  constructor(tokenizer: GPT2Tokenizer, stopStrings?: string[]);
+  stopped: boolean;
+  put(tokenId: number): string;
+  end(): string;
+}
+export declare function stopStringEnd(tokenizer: GPT2Tokenizer, tokenIds: number[], stopStrings: string[]): number | null;
 
 export interface BytePairTokenizerOptions {
   vocabulary: Record<string, number>;
@@ -90,25 +116,83 @@ export declare class GPT2Backbone {
 }
 
 export interface GenerateOptions {
-  /** Default 50. */
+  /** New tokens for every prompt; default 50. */
   maxNewTokens?: number;
   /** Default greedy. */
   sampler?: Sampler;
   /** Default [<|endoftext|>] when the model has a tokenizer. */
   stopTokenIds?: number[];
+  /** A sequence ends once its new text holds one (the token completing it is kept). */
+  stopStrings?: string | string[];
+  /** Hugging Face's repetition penalty (null or 1: off). */
+  repetitionPenalty?: number | null;
+  /** No stop token before this many new tokens. */
+  minNewTokens?: number;
+  logitsProcessors?: LogitsProcessor[];
   /** Default true; false recomputes the whole sequence at every step. */
   useCache?: boolean;
-  /** Called as each token arrives; `text` is the new piece of decoded text. */
-  onToken?: (token: { tokenId: number; text: string }) => void | Promise<void>;
+  /** Called as each token arrives; `text` is the row's new piece of decoded text. */
+  onToken?: (token: { row: number; tokenId: number; text: string }) => void | Promise<void>;
   /** Generation stops cleanly after the current token once aborted. */
   signal?: AbortSignal | null;
+}
+
+/** Several sequences per prompt: the best beams with BeamSampler, else samples. */
+export type GenerateManyOptions = GenerateOptions & { numReturnSequences: number };
+
+export interface Generated {
+  tokenIds: number[];
+  /** The continuation only. */
+  text: string;
+}
+
+export interface Packed<Row> {
+  tokenIds: Row;
+  paddingMask: Row extends number[][] ? boolean[][] : boolean[];
+}
+
+export declare class StartEndPacker {
+  constructor(options: { sequenceLength: number; startValue?: number | null; endValue?: number | null; padValue?: number });
+  call(sequences: number[][], options?: { addStartValue?: boolean; addEndValue?: boolean }): Packed<number[][]>;
+}
+export declare class GPT2Preprocessor {
+  constructor(options: { tokenizer: GPT2Tokenizer; sequenceLength?: number; addStartToken?: boolean; addEndToken?: boolean });
+  tokenizer: GPT2Tokenizer;
+  sequenceLength: number;
+  call(x: string): Packed<number[]>;
+  call(x: string[]): Packed<number[][]>;
+}
+/** (At run time a subclass of GPT2Preprocessor whose `call` gives training data.) */
+export declare class GPT2CausalLMPreprocessor {
+  constructor(options: { tokenizer: GPT2Tokenizer; sequenceLength?: number; addStartToken?: boolean; addEndToken?: boolean });
+  tokenizer: GPT2Tokenizer;
+  sequenceLength: number;
+  call(x: string): { x: Packed<number[]>; y: number[]; sampleWeight: boolean[] };
+  call(x: string[]): { x: Packed<number[][]>; y: number[][]; sampleWeight: boolean[][] };
+  generatePreprocess(x: string[], sequenceLength?: number): Packed<number[][]>;
+  generatePostprocess(x: Packed<number[][]>): string[];
+}
+
+/** The generation loop of one model (GPT2CausalLM.generate runs it). */
+export declare class Generator {
+  constructor(model: GPT2CausalLM);
+  /** Prompts as token ids; resolves to each sequence's new token ids. */
+  run(prompts: number[][], options?: GenerateOptions | GenerateManyOptions): Promise<number[][]>;
 }
 
 export declare class GPT2CausalLM {
   backbone: GPT2Backbone;
   tokenizer: GPT2Tokenizer | null;
+  preprocessor: GPT2CausalLMPreprocessor | null;
+  generator: Generator;
   /** Continues a string (tokenized) or token ids; resolves to the new ids and their text. */
-  generate(prompt: string | number[], options?: GenerateOptions): Promise<{ tokenIds: number[]; text: string }>;
+  generate(prompt: string | number[], options?: GenerateOptions): Promise<Generated>;
+  generate(prompt: string | number[], options: GenerateManyOptions): Promise<Generated[]>;
+  /** A batch of prompts of any lengths: one result per prompt (a list of them with numReturnSequences). */
+  generate(prompts: (string | number[])[], options?: GenerateOptions): Promise<Generated[]>;
+  generate(prompts: (string | number[])[], options: GenerateManyOptions): Promise<Generated[][]>;
+  /** Logits [batch, vocabulary] of the last position of `tokenIds` placed at `index`, and the extended cache. */
+  callWithCache(tokenIds: number[][], cache: unknown[] | null, index: number): { logits: tfjs.Tensor2D; cache: unknown[] };
   /** Logits [batch, length, vocabulary] of every position (no cache). */
   predict(tokenIds: number[][], paddingMask?: number[][] | null): tfjs.Tensor3D;
   dispose(): void;

@@ -10,6 +10,7 @@ import tf from './tf.js';
 import { GPT2CausalLM } from './models/gpt2_causal_lm.js';
 import { GPT2Tokenizer } from './tokenizers/gpt2_tokenizer.js';
 import { safeChildUrl } from './io/paths.js';
+import { GPT2CausalLMPreprocessor } from './preprocessing/gpt2_causal_lm_preprocessor.js';
 
 export { tf };
 export { GPT2Backbone } from './models/gpt2_backbone.js';
@@ -19,8 +20,15 @@ export { GPT2Tokenizer } from './tokenizers/gpt2_tokenizer.js';
 export { isPlainName, safeChildUrl } from './io/paths.js';
 export { BACKEND_PREFERENCE, isHardwareAccelerated, useBackend, wasmThreadCount } from './backends.js';
 export {
-  Sampler, GreedySampler, RandomSampler, TopKSampler, TopPSampler, SAMPLERS, seededRandom,
-} from './samplers/sampler.js';
+  Sampler, GreedySampler, RandomSampler, TopKSampler, TopPSampler, BeamSampler, SAMPLERS, sampleFromLogits,
+} from './generation/samplers.js';
+export { uniform, newSeed } from './generation/random_stream.js';
+export { repetitionPenalty, suppressTokensBefore, chain } from './generation/logits_processors.js';
+export { TextStreamer, stopStringEnd } from './generation/text_streamer.js';
+export { Generator } from './generation/generator.js';
+export { StartEndPacker } from './preprocessing/start_end_packer.js';
+export { GPT2Preprocessor } from './preprocessing/gpt2_preprocessor.js';
+export { GPT2CausalLMPreprocessor } from './preprocessing/gpt2_causal_lm_preprocessor.js';
 
 const BYTES_PER_ELEMENT = { float32: 4, int32: 4, float16: 2, uint16: 2, uint8: 1, bool: 1 };
 const CACHE_PREFIX = 'keras-gpt2 weights';
@@ -140,6 +148,11 @@ export async function loadGPT2CausalLM(modelUrl, options = {}) {
       addPrefixSpace: tokenizerConfig.addPrefixSpace ?? false,
       specialTokensInStrings: tokenizerConfig.specialTokensInStrings ?? false,
       padValue: tokenizerConfig.padValue ?? 0,
+    });
+    const preprocessor = model.config.preprocessor.config;
+    model.preprocessor = new GPT2CausalLMPreprocessor({
+      tokenizer: model.tokenizer, sequenceLength: preprocessor.sequenceLength ?? 1024,
+      addStartToken: preprocessor.addStartToken ?? true, addEndToken: preprocessor.addEndToken ?? true,
     });
   }
   return model;

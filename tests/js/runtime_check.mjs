@@ -1,11 +1,15 @@
 // Runs the keras-gpt2 JS runtime in Node for the Python tests. One JSON job in argv[2]:
 //   {"backend": "wasm"|"cpu", "modelUrl": "http://.../model.json", "tasks": [...]}
 // Tasks: {"kind": "tokenize", "texts": [...]}, {"kind": "predict", "tokenIds": [[...]]},
-// {"kind": "generate", "prompt": [ids] or "text", "maxNewTokens": n, "useCache": bool}.
+// {"kind": "generate", "prompt": [ids] or "text" or a list of them, "maxNewTokens": n, "useCache": bool,
+//  "sampler": {"name": "top_k", "options": {...}}, and generate's other options by their JS names},
+// {"kind": "preprocess", "texts": [...], "sequenceLength": n}, {"kind": "uniforms", "seed": s, "rows": r, "length": n}.
 // Prints one JSON object with a result per task, and the tensor count around each task.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { loadGPT2CausalLM, GreedySampler } from '../../keras_gpt2/js/index.js';
+import {
+  GPT2CausalLMPreprocessor, GPT2Preprocessor, loadGPT2CausalLM, SAMPLERS, uniform,
+} from '../../keras_gpt2/js/index.js';
 
 const job = JSON.parse(process.argv[2]);
 await tf.setBackend(job.backend ?? 'wasm');
@@ -25,11 +29,22 @@ for (const task of job.tasks) {
     logits.dispose();
   } else if (task.kind === 'generate') {
     const pieces = [];
-    const out = await model.generate(task.prompt, {
-      maxNewTokens: task.maxNewTokens, sampler: new GreedySampler(), useCache: task.useCache ?? true,
-      stopTokenIds: task.stopTokenIds, onToken: ({ text }) => { pieces.push(text); },
+    const { kind, prompt, sampler = { name: 'greedy' }, ...options } = task; // eslint-disable-line no-unused-vars
+    const out = await model.generate(prompt, {
+      ...options, sampler: new SAMPLERS[sampler.name](sampler.options ?? {}), onToken: ({ text }) => { pieces.push(text); },
     });
-    value = { ...out, pieces };
+    value = Array.isArray(out) ? out : { ...out, pieces };
+  } else if (task.kind === 'preprocess') {
+    const options = { tokenizer: model.tokenizer, sequenceLength: task.sequenceLength };
+    const causal = new GPT2CausalLMPreprocessor(options);
+    value = {
+      packed: new GPT2Preprocessor(options).call(task.texts),
+      training: causal.call(task.texts),
+      prompts: causal.generatePreprocess(task.texts),
+      loaded: model.preprocessor instanceof GPT2CausalLMPreprocessor && model.preprocessor.sequenceLength,
+    };
+  } else if (task.kind === 'uniforms') {
+    value = Array.from({ length: task.length }, (_, position) => Array.from({ length: task.rows }, (_, row) => uniform(task.seed, row, position)));
   }
   results.push({ value, tensorsBefore: before, tensorsAfter: tf.memory().numTensors });
 }

@@ -1,11 +1,7 @@
 // GPT-2 with its tied head, and generation; mirrors keras_gpt2/models/gpt2_causal_lm.py.
 import tf from '../tf.js';
 import { GPT2Backbone } from './gpt2_backbone.js';
-import { GreedySampler } from '../samplers/sampler.js';
-
-function disposeCache(cache) {
-  cache?.forEach(({ keys, values }) => { keys.dispose(); values.dispose(); });
-}
+import { Generator } from '../generation/generator.js';
 
 export class GPT2CausalLM extends tf.serialization.Serializable {
   /** config (camelCase, as TF.js hands it over): {backbone: {className, config}, preprocessor?} */
@@ -16,7 +12,10 @@ export class GPT2CausalLM extends tf.serialization.Serializable {
     this.backbone = new GPT2Backbone(config.backbone.config);
     const preprocessor = config.preprocessor?.config ?? {};
     this.addStartToken = preprocessor.addStartToken ?? true;
-    this.tokenizer = null; // Set by loadGPT2CausalLM from the files next to model.json.
+    // Set by loadGPT2CausalLM from the files next to model.json.
+    this.tokenizer = null;
+    this.preprocessor = null;
+    this.generator = new Generator(this);
   }
 
   getClassName() {
@@ -46,64 +45,43 @@ export class GPT2CausalLM extends tf.serialization.Serializable {
     });
   }
 
-  /** One forward pass of `ids` from position `start`; returns last-position logits and the new cache. */
-  step(ids, cache, start) {
+  /**
+   * One forward pass of `tokenIds` (arrays, [batch][length]) placed at `index` onwards,
+   * reading and extending `cache` (per-layer {keys, values}, or null); mirrors Python's
+   * call_with_cache. Returns {logits [batch, vocabulary] of the last position, cache}.
+   */
+  callWithCache(tokenIds, cache, index) {
     return tf.tidy(() => {
-      const tokens = tf.tensor2d([ids], [1, ids.length], 'int32');
-      const { hidden, cache: next } = this.backbone.call(tokens, { cache, startIndex: start });
-      const last = ids.length === 1 ? tf.reshape(hidden, [1, -1]) : tf.reshape(tf.slice(hidden, [0, ids.length - 1, 0], [1, 1, -1]), [1, -1]);
+      const [batch, length] = [tokenIds.length, tokenIds[0].length];
+      const tokens = tf.tensor2d(tokenIds, [batch, length], 'int32');
+      const { hidden, cache: next } = this.backbone.call(tokens, { cache, startIndex: index });
+      const last = length === 1 ? tf.reshape(hidden, [batch, -1]) : tf.reshape(tf.slice(hidden, [0, length - 1, 0], [batch, 1, -1]), [batch, -1]);
       return { logits: this.backbone.tokenEmbedding.call(last, { reverse: true }), cache: next };
     });
   }
 
   /**
-   * Continues `prompt` (a string, or an array of token ids) one token at a time.
-   * Options: maxNewTokens (default 50), sampler (default greedy), stopTokenIds (default
-   * [<|endoftext|>]), useCache (default true; false recomputes the whole sequence every
-   * step), onToken({tokenId, text}) called as each token arrives, with `text` the new
-   * piece of decoded text (held back while inside a multi-byte character), and signal
-   * (an AbortSignal: generation stops cleanly after the current token).
-   * Resolves to {tokenIds, text} where text is the continuation only.
+   * Continues a prompt (a string or an array of token ids) or a batch of them (an array of
+   * strings or of id arrays, any lengths). Options, as in Python's generate:
+   * maxNewTokens (default 50, for every prompt), sampler (default greedy; a seeded sampler
+   * makes the same choices as Python's with the same seed), stopTokenIds (default
+   * [<|endoftext|>]), stopStrings, repetitionPenalty, minNewTokens, numReturnSequences
+   * (best beams with BeamSampler, else samples), logitsProcessors ((logits, tokenIds,
+   * index) -> logits); and useCache (default true), onToken({row, tokenId, text}) called
+   * as tokens arrive (`text`: the row's new piece of valid text), signal (an AbortSignal).
+   * Resolves to {tokenIds, text} (the continuation only) per sequence: one for a single
+   * prompt, an array for a batch, an array per prompt with numReturnSequences > 1.
    */
   async generate(prompt, options = {}) {
-    const {
-      maxNewTokens = 50, sampler = new GreedySampler(), useCache = true, onToken = null, signal = null,
-    } = options;
-    const { maxSequenceLength, vocabularySize } = this.backbone.config;
-    sampler.validate(vocabularySize);
-    let ids = typeof prompt === 'string' ? this.encodePrompt(prompt) : Array.from(prompt);
-    const stopTokenIds = options.stopTokenIds ?? (this.tokenizer ? [this.tokenizer.endTokenId] : []);
-    if (ids.length + maxNewTokens > maxSequenceLength) {
-      throw new Error(`${ids.length} prompt tokens + ${maxNewTokens} new is beyond max_sequence_length ${maxSequenceLength}.`);
-    }
-    const generated = [];
-    let cache = null;
-    let emitted = '';
-    let pending = ids;
-    for (let n = 0; n < maxNewTokens && !signal?.aborted; n++) {
-      const result = useCache ? this.step(pending, cache, ids.length - pending.length) : this.step(ids, null, 0);
-      disposeCache(cache);
-      cache = result.cache;
-      if (!useCache) {
-        disposeCache(cache);
-        cache = null;
-      }
-      const logits = await result.logits.data();
-      result.logits.dispose();
-      const tokenId = sampler.sample(logits);
-      if (stopTokenIds.includes(tokenId)) break;
-      generated.push(tokenId);
-      ids = [...ids, tokenId];
-      pending = [tokenId];
-      if (onToken) {
-        const text = this.tokenizer ? this.tokenizer.detokenize(generated) : '';
-        const piece = text.endsWith('\uFFFD') ? '' : text.slice(emitted.length);
-        if (piece) emitted = text;
-        await onToken({ tokenId, text: piece });
-      }
-    }
-    disposeCache(cache);
-    return { tokenIds: generated, text: this.tokenizer ? this.tokenizer.detokenize(generated) : '' };
+    const batched = Array.isArray(prompt) && prompt.length > 0 && typeof prompt[0] !== 'number';
+    const prompts = (batched ? prompt : [prompt]).map((p) => (typeof p === 'string' ? this.encodePrompt(p) : Array.from(p)));
+    const tokens = await this.generator.run(prompts, options);
+    const results = tokens.map((tokenIds) => ({
+      tokenIds, text: this.tokenizer ? this.tokenizer.detokenize(tokenIds) : '',
+    }));
+    const n = options.numReturnSequences ?? 1;
+    const grouped = n > 1 ? prompts.map((_, i) => results.slice(i * n, (i + 1) * n)) : results;
+    return batched ? grouped : grouped[0];
   }
 
   encodePrompt(text) {
