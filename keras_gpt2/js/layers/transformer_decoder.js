@@ -3,9 +3,18 @@
 // (see cached_multi_head_attention.js), and biases ride in fused products: fewer kernels.
 import tf from '../tf.js';
 import { CachedMultiHeadAttention, foldNorm } from './cached_multi_head_attention.js';
-import { geluTanh, normalize } from './elementwise.js';
 
-export { geluTanh, normalize };
+/** GELU in the tanh approximation, as GPT-2 uses it, written as x * sigmoid(2z), which equals 0.5x(1 + tanh(z)). */
+export function geluTanh(x) {
+  const c = 2 * Math.sqrt(2 / Math.PI);
+  return tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(c, tf.mul(c * 0.044715, tf.square(x))))));
+}
+
+/** (x - mean) / sqrt(variance + epsilon) over the last axis: a layer norm before its gamma and beta. */
+export function normalize(x, epsilon) {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
+}
 
 export function layerNorm(x, gamma, beta, epsilon) {
   return tf.add(tf.mul(normalize(x, epsilon), gamma), beta);
