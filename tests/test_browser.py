@@ -143,6 +143,8 @@ def exported_small_model(gpt2_tokenizer, tmp_path_factory):
 
 @pytest.mark.browser
 def test_webgpu_and_webgl_generate_the_tokens_of_wasm_and_python(exported_small_model):
+    from keras_gpt2.generation.samplers import TopKSampler
+
     model, folder = exported_small_model
     prompt = [50256, 464, 2068, 7586]
     job = json.dumps({"prompt": prompt, "maxNewTokens": 30, "leakTokens": 200})
@@ -150,12 +152,18 @@ def test_webgpu_and_webgl_generate_the_tokens_of_wasm_and_python(exported_small_
         results = run_in_chromium("backends_check.mjs", f"{base_url}/index.html", job)
     expected = model.generate({"token_ids": np.array([prompt])}, max_length=34, stop_token_ids=None)
     expected = expected["token_ids"][0, 4:].tolist()
+    sampled = model.generate(
+        {"token_ids": np.array([prompt])}, max_length=34, stop_token_ids=None, sampler=TopKSampler(k=20, seed=3)
+    )
+    sampled = sampled["token_ids"][0, 4:].tolist()
+    assert sampled != expected  # the seeded sampler did not just pick the most likely tokens
     shard_bytes = sum(path.stat().st_size for path in folder.glob("*.bin"))
     for backend in ("wasm", "webgl", "webgpu"):
         result = results[backend]
         assert "error" not in result, (backend, result)
         assert result["active"] == backend
         assert result["tokenIds"] == expected, backend
+        assert result["sampled"] == sampled, backend  # one random stream in Python and the browser
         assert result["tensorsAfter"] == result["tensorsBefore"], backend  # 200 tokens, no leak
         assert result["progress"] == {"loaded": shard_bytes, "total": shard_bytes}, backend
     # SwiftShader is a software GPU: 'auto' prefers wasm to it.
