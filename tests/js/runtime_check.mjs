@@ -3,9 +3,12 @@
 // Tasks: {"kind": "tokenize", "texts": [...]}, {"kind": "predict", "tokenIds": [[...]]},
 // {"kind": "generate", "prompt": [ids] or "text" or a list of them, "maxNewTokens": n, "useCache": bool,
 //  "sampler": {"name": "top_k", "options": {...}}, and generate's other options by their JS names},
-// {"kind": "preprocess", "texts": [...], "sequenceLength": n}, {"kind": "uniforms", "seed": s, "rows": r, "length": n}.
+// {"kind": "preprocess", "texts": [...], "sequenceLength": n}, {"kind": "uniforms", "seed": s, "rows": r, "length": n},
+// {"kind": "jsTiktoken", "texts": [...]} (the reference JS tokenizer's ids).
 // Prints one JSON object with a result per task, and the tensor count around each task.
 import * as tf from '@tensorflow/tfjs';
+import { Tiktoken } from 'js-tiktoken/lite';
+import gpt2Ranks from 'js-tiktoken/ranks/gpt2';
 import '@tensorflow/tfjs-backend-wasm';
 import {
   GPT2CausalLMPreprocessor, GPT2Preprocessor, loadGPT2CausalLM, SAMPLERS, uniform,
@@ -43,6 +46,9 @@ for (const task of job.tasks) {
       prompts: causal.generatePreprocess(task.texts),
       loaded: model.preprocessor instanceof GPT2CausalLMPreprocessor && model.preprocessor.sequenceLength,
     };
+  } else if (task.kind === 'jsTiktoken') {
+    const encoding = new Tiktoken(gpt2Ranks);
+    value = task.texts.map((text) => encoding.encode(text, [], []));
   } else if (task.kind === 'uniforms') {
     value = Array.from({ length: task.length }, (_, position) => Array.from({ length: task.rows }, (_, row) => uniform(task.seed, row, position)));
   }
