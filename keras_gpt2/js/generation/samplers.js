@@ -122,7 +122,8 @@ export class TopPSampler extends Sampler {
 
 /**
  * Hugging Face's beam search (early_stopping false), as keras_gpt2/generation/samplers/
- * beam_sampler.py: the generator runs it through `BeamSearch` (beam_search.js).
+ * beam_sampler.py; the search itself is `Generator.beamSearch` (generator.js), which works on
+ * the whole batch of beams at once.
  * Options: numBeams (>= 1), lengthPenalty (default 1.0), temperature.
  */
 export class BeamSampler extends Sampler {
