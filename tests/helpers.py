@@ -95,3 +95,14 @@ def wide_random_causal_lm(tokenizer, num_heads=4, max_sequence_length=64):
     model = GPT2CausalLM(backbone, GPT2CausalLMPreprocessor(tokenizer, sequence_length=64))
     model.compile(sampler="greedy")
     return model
+
+
+def once_per_suite(reason):
+    """A module mark: run in the TensorFlow pass only, for tests whose subject does not
+    depend on the Keras backend (JavaScript, file readers) or that start every backend
+    themselves; `reason` says which."""
+    import pytest
+
+    return pytest.mark.skipif(
+        keras.config.backend() != "tensorflow", reason=f"{reason}: run once, in the TensorFlow pass"
+    )

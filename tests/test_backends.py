@@ -11,8 +11,10 @@ import pytest
 
 from keras_gpt2.models.gpt2_backbone import GPT2Backbone
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+from tests.helpers import once_per_suite
 
 BACKENDS = ("tensorflow", "jax", "torch")
+pytestmark = once_per_suite("each test starts every backend itself")
 SCRIPT = """
 import sys
 import numpy as np

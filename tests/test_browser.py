@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 
-import keras
 import numpy as np
 import pytest
 
@@ -15,16 +14,14 @@ from keras_gpt2.js import write_demo
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 from tests.conftest import REPO_DIR
+from tests.helpers import once_per_suite
 from tests.helpers import tiny_backbone
 from tests.helpers import wide_random_causal_lm
 from tests.js_helpers import require_node_packages
 from tests.js_helpers import run_in_chromium
 from tests.js_helpers import serve_folder
 
-pytestmark = pytest.mark.skipif(
-    keras.config.backend() != "tensorflow",
-    reason="Chromium runs the same JavaScript on either pass: once, on TensorFlow",
-)
+pytestmark = once_per_suite("Chromium runs the same JavaScript on either pass")
 
 ARTIFACTS_DIR = os.path.join(REPO_DIR, "test-artifacts")
 VENDORED = {

@@ -39,10 +39,9 @@ from keras_gpt2.io import keras_hub as keras_hub_format
 from keras_gpt2.io import openai
 from keras_gpt2.io import preset
 from keras_gpt2.io import tfjs
+from tests.helpers import once_per_suite
 
-pytestmark = pytest.mark.skipif(
-    keras.config.backend() != "tensorflow", reason="backend-independent readers: fuzzed once, on TensorFlow"
-)
+pytestmark = once_per_suite("backend-independent readers")
 
 EXAMPLES = int(os.environ.get("KERAS_GPT2_FUZZ_EXAMPLES", "300"))
 TIME_LIMIT_S = 20

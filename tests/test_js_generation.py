@@ -8,6 +8,7 @@ import pytest
 from keras_gpt2.assets import shipped_preset_path
 from keras_gpt2.io import tfjs
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
+from tests.helpers import once_per_suite
 from tests.helpers import wide_random_causal_lm
 from tests.js_helpers import require_node_packages
 from tests.js_helpers import run_runtime
@@ -18,7 +19,7 @@ from tests.references import SHIPPED_PROMPT
 from tests.references import camel_case
 from tests.references import shipped_generations
 
-pytestmark = pytest.mark.node
+pytestmark = [pytest.mark.node, once_per_suite("the JavaScript runtime does not depend on the Keras backend")]
 
 
 def served_export(model, tmp_path_factory):

@@ -9,12 +9,13 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from keras_gpt2.io import tfjs
+from tests.helpers import once_per_suite
 from tests.helpers import wide_random_causal_lm
 from tests.js_helpers import require_node_packages
 from tests.js_helpers import run_runtime
 from tests.js_helpers import serve_folder
 
-pytestmark = pytest.mark.node
+pytestmark = [pytest.mark.node, once_per_suite("the JavaScript runtime does not depend on the Keras backend")]
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import tempfile
 
-import keras
 import numpy as np
 import pytest
 
@@ -20,14 +19,13 @@ from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 from keras_gpt2.version import __version__
 from tests.conftest import REPO_DIR
+from tests.helpers import once_per_suite
 from tests.helpers import tiny_backbone
 from tests.js_helpers import require_node_packages
 from tests.js_helpers import run_in_chromium
 from tests.js_helpers import serve_folder
 
-pytestmark = pytest.mark.skipif(
-    keras.config.backend() != "tensorflow", reason="npm, Node and Chromium do not depend on the Keras backend"
-)
+pytestmark = once_per_suite("npm, Node and Chromium do not depend on the Keras backend")
 
 NODE_MODULES = os.path.join(REPO_DIR, "node_modules")
 # The TF.js files the README's page loads, as npm installs them.
