@@ -62,6 +62,18 @@ def test_every_sampler_and_seed_makes_python_text_on_the_shipped_model(shipped):
             assert "".join(result["value"]["pieces"]) == result["value"]["text"]
 
 
+def test_the_browser_defaults_are_pythons(gpt2_tokenizer, tmp_path_factory):
+    from keras_gpt2.generation.samplers import TopKSampler
+
+    model = wide_random_causal_lm(gpt2_tokenizer)
+    model.compile(sampler=TopKSampler(k=7, seed=4))  # exported with the model: the browser's default too
+    with served_export(model, tmp_path_factory) as base_url:
+        (result,) = run_runtime(f"{base_url}/model/model.json", [{"kind": "generate", "prompt": "Thou art"}])
+    expected = model.generate("Thou art", strip_prompt=True)  # up to the preprocessor's sequence_length
+    assert result["value"]["text"] == expected
+    assert len(result["value"]["tokenIds"]) == 64 - len(gpt2_tokenizer("Thou art")) - 1
+
+
 def test_random_stream_is_the_same_numbers(wide):
     from keras_gpt2.generation.random_stream import uniforms
 

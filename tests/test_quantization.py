@@ -129,7 +129,15 @@ def test_uint8_export_of_an_int8_model_holds_its_exact_weights_in_python_and_the
     with serve_folder(tmp_path / "web") as base_url:
         (result,) = run_runtime(
             f"{base_url}/model.json",
-            [{"kind": "generate", "prompt": prompt, "maxNewTokens": NEW_TOKENS, "stopTokenIds": []}],
+            [
+                {
+                    "kind": "generate",
+                    "prompt": prompt,
+                    "maxNewTokens": NEW_TOKENS,
+                    "stopTokenIds": [],
+                    "sampler": {"name": "greedy"},
+                }
+            ],
         )
     expected = int8_model.generate(
         {"token_ids": np.array([prompt])}, max_new_tokens=NEW_TOKENS, sampler="greedy", stop_token_ids=None

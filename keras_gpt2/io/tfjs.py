@@ -26,6 +26,7 @@ import os
 import numpy as np
 
 from keras_gpt2.errors import InvalidCheckpointError
+from keras_gpt2.generation import samplers
 from keras_gpt2.io.checked_json import CheckedJSON
 from keras_gpt2.io.destination import writing_folder
 from keras_gpt2.io.loading import CheckpointPlan
@@ -280,6 +281,8 @@ def model_topology(model):
         "keras_version": f"keras-gpt2 {__version__}",
         "backend": "tensorflow.js",
     }
+    # The sampler `generate` uses by default, so that the browser's default is Python's.
+    topology["config"]["sampler"] = samplers.serialize(model.sampler)
     preprocessor = model.preprocessor
     if preprocessor is not None:
         tokenizer = preprocessor.tokenizer

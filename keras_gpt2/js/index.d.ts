@@ -44,6 +44,8 @@ export declare class BeamSampler extends Sampler {
   numBeams: number;
   lengthPenalty: number;
 }
+/** A sampler from a name or a {className, config} entry, as Python's samplers.get. */
+export declare function getSampler(identifier: string | Sampler | { className: string; config?: object }): Sampler;
 export declare const SAMPLERS: {
   greedy: typeof GreedySampler;
   random: typeof RandomSampler;
@@ -116,9 +118,11 @@ export declare class GPT2Backbone {
 }
 
 export interface GenerateOptions {
-  /** New tokens for every prompt; default 50. */
+  /** New tokens for every prompt. */
   maxNewTokens?: number;
-  /** Default greedy. */
+  /** Instead: the total length of every sequence; default the preprocessor's sequenceLength. */
+  maxLength?: number;
+  /** Default `model.sampler` (the exported model's sampler). */
   sampler?: Sampler;
   /** Default [<|endoftext|>] when the model has a tokenizer. */
   stopTokenIds?: number[];
@@ -185,6 +189,8 @@ export declare class GPT2CausalLM {
   tokenizer: GPT2Tokenizer | null;
   preprocessor: GPT2CausalLMPreprocessor | null;
   generator: Generator;
+  /** The sampler generate uses when none is given: the Python model's, from model.json. */
+  sampler: Sampler;
   /** Continues a string (tokenized) or token ids; resolves to the new ids and their text. */
   generate(prompt: string | number[], options?: GenerateOptions): Promise<Generated>;
   generate(prompt: string | number[], options: GenerateManyOptions): Promise<Generated[]>;

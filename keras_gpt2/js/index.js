@@ -20,7 +20,7 @@ export { GPT2Tokenizer } from './tokenizers/gpt2_tokenizer.js';
 export { isPlainName, safeChildUrl } from './io/paths.js';
 export { BACKEND_PREFERENCE, isHardwareAccelerated, useBackend, wasmThreadCount } from './backends.js';
 export {
-  Sampler, GreedySampler, RandomSampler, TopKSampler, TopPSampler, BeamSampler, SAMPLERS, sampleFromLogits,
+  Sampler, GreedySampler, RandomSampler, TopKSampler, TopPSampler, BeamSampler, SAMPLERS, getSampler, sampleFromLogits,
 } from './generation/samplers.js';
 export { uniform, newSeed } from './generation/random_stream.js';
 export { repetitionPenalty, suppressTokensBefore, chain } from './generation/logits_processors.js';

@@ -32,10 +32,9 @@ for (const task of job.tasks) {
     logits.dispose();
   } else if (task.kind === 'generate') {
     const pieces = [];
-    const { kind, prompt, sampler = { name: 'greedy' }, ...options } = task; // eslint-disable-line no-unused-vars
-    const out = await model.generate(prompt, {
-      ...options, sampler: new SAMPLERS[sampler.name](sampler.options ?? {}), onToken: ({ text }) => { pieces.push(text); },
-    });
+    const { kind, prompt, sampler = null, ...options } = task; // eslint-disable-line no-unused-vars
+    if (sampler) options.sampler = new SAMPLERS[sampler.name](sampler.options ?? {}); // else the model's own
+    const out = await model.generate(prompt, { ...options, onToken: ({ text }) => { pieces.push(text); } });
     value = Array.isArray(out) ? out : { ...out, pieces };
   } else if (task.kind === 'preprocess') {
     const options = { tokenizer: model.tokenizer, sequenceLength: task.sequenceLength };

@@ -3,7 +3,6 @@
 // shortest prompt fills the cache in one pass, then every row advances one position per
 // step, rows still inside their prompt taking their prompt's token (as in Python).
 import tf from '../tf.js';
-import { GreedySampler } from './samplers.js';
 import { chain, repetitionPenalty, suppressTokensBefore } from './logits_processors.js';
 import { TextStreamer, stopStringEnd } from './text_streamer.js';
 
@@ -44,7 +43,7 @@ export class Generator {
   /** Checks one call's options; see GPT2CausalLM.generate. */
   settings(options) {
     const {
-      sampler = new GreedySampler(), stopStrings = [], repetitionPenalty: penalty = null, minNewTokens = 0,
+      sampler = this.model.sampler, stopStrings = [], repetitionPenalty: penalty = null, minNewTokens = 0,
       numReturnSequences = 1, logitsProcessors = [],
     } = options;
     const { vocabularySize } = this.model.backbone.config;
@@ -96,31 +95,27 @@ export class Generator {
    */
   async run(prompts, options) {
     const settings = this.settings(options);
-    const { maxNewTokens = 50, useCache = true, onToken = null, signal = null } = options;
-    const { maxSequenceLength } = this.model.backbone.config;
-    const longest = Math.max(...prompts.map((ids) => ids.length));
-    if (prompts.some((ids) => ids.length < 1)) throw new Error('Every prompt needs at least one token.');
-    if (longest + maxNewTokens > maxSequenceLength) {
-      throw new Error(`${longest} prompt tokens + ${maxNewTokens} new is beyond max_sequence_length ${maxSequenceLength}.`);
-    }
-    if (settings.sampler.searchesBeams) return this.beamSearch(prompts, settings, { maxNewTokens, useCache, signal });
-    const rows = prompts.flatMap((ids) => Array.from({ length: settings.numReturnSequences }, () => [...ids]));
+    const { maxNewTokens = null, maxLength = null, useCache = true, onToken = null, signal = null } = options;
+    const limits = this.limits(prompts, maxNewTokens, maxLength);
+    if (settings.sampler.searchesBeams) return this.beamSearch(prompts, limits, settings, { useCache, signal });
+    const n = settings.numReturnSequences;
+    const rows = prompts.flatMap((ids) => Array.from({ length: n }, () => [...ids]));
     const lengths = rows.map((ids) => ids.length);
-    const limits = lengths.map((n) => n + maxNewTokens);
-    const processes = lengths.map((n) => this.processFor(settings, n + settings.minNewTokens));
+    const rowLimits = limits.flatMap((limit) => Array(n).fill(limit));
+    const processes = lengths.map((length) => this.processFor(settings, length + settings.minNewTokens));
     const uniforms = settings.sampler.uniforms();
     const streamers = rows.map(() => (this.model.tokenizer ? new TextStreamer(this.model.tokenizer, settings.stopStrings) : null));
     const done = rows.map(() => false);
     const start = Math.min(...lengths);
     let cache = null;
     let from = 0;
-    for (let index = start; index < Math.max(...limits) && !done.every(Boolean) && !signal?.aborted; index++) {
+    for (let index = start; index < Math.max(...rowLimits) && !done.every(Boolean) && !signal?.aborted; index++) {
       const step = await this.forward(rows, cache, from, index, useCache);
       cache = step.cache;
       from = index;
       for (let r = 0; r < rows.length; r++) {
         if (index < lengths[r]) continue; // still inside its prompt: the cache reads its own token
-        if (done[r] || index >= limits[r]) {
+        if (done[r] || index >= rowLimits[r]) {
           done[r] = true;
           rows[r].push(0); // every row keeps the same width; this position is not part of the output
           continue;
@@ -138,7 +133,24 @@ export class Generator {
       }
     }
     disposeCache(cache);
-    return rows.map((ids, r) => this.newTokens(ids.slice(lengths[r], limits[r]), settings));
+    return rows.map((ids, r) => this.newTokens(ids.slice(lengths[r], rowLimits[r]), settings));
+  }
+
+  /** Each prompt's length limit: its length + maxNewTokens, or maxLength (default: the preprocessor's sequenceLength). */
+  limits(prompts, maxNewTokens, maxLength) {
+    const { maxSequenceLength } = this.model.backbone.config;
+    if (maxNewTokens !== null && maxLength !== null) throw new Error('Pass maxLength or maxNewTokens, not both.');
+    if (maxNewTokens !== null && !(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) {
+      throw new Error(`maxNewTokens must be a positive integer, got ${maxNewTokens}`);
+    }
+    if (prompts.some((ids) => ids.length < 1)) throw new Error('Every prompt needs at least one token.');
+    const total = maxLength ?? this.model.preprocessor?.sequenceLength ?? maxSequenceLength;
+    const limits = prompts.map((ids) => (maxNewTokens !== null ? ids.length + maxNewTokens : total));
+    const end = Math.max(...limits);
+    if (end > maxSequenceLength) throw new Error(`Length ${end} is beyond this model's max_sequence_length (${maxSequenceLength}).`);
+    const longest = Math.max(...prompts.map((ids) => ids.length));
+    if (prompts.some((ids, i) => ids.length > limits[i])) throw new Error(`A prompt has ${longest} tokens, more than maxLength ${end}.`);
+    return limits;
   }
 
   /** A row's new tokens: before its first stop token, up to the token completing a stop string. */
@@ -150,12 +162,12 @@ export class Generator {
   }
 
   /** Hugging Face's beam search (early_stopping false); see beam_sampler.py for the steps. */
-  async beamSearch(prompts, settings, { maxNewTokens, useCache, signal }) {
+  async beamSearch(prompts, limits, settings, { useCache, signal }) {
     const { numBeams: beams, lengthPenalty, temperature } = settings.sampler;
     const candidates = Math.max(2, 1 + settings.stopTokenIds.length) * beams;
-    const state = prompts.map((ids) => ({
+    const state = prompts.map((ids, b) => ({
       length: ids.length,
-      limit: ids.length + maxNewTokens,
+      limit: limits[b],
       running: Array.from({ length: beams }, () => [...ids]),
       scores: Array.from({ length: beams }, (_, k) => (k === 0 ? 0 : IMPOSSIBLE)),
       finished: [], // {ids, score}, best first, at most `beams`

@@ -146,3 +146,13 @@ export class BeamSampler extends Sampler {
 export const SAMPLERS = {
   greedy: GreedySampler, random: RandomSampler, top_k: TopKSampler, top_p: TopPSampler, beam: BeamSampler,
 };
+
+/** A sampler from a name or a {className, config} entry (as model.json records it), as Python's samplers.get. */
+export function getSampler(identifier) {
+  if (identifier instanceof Sampler) return identifier;
+  const [given, config] = typeof identifier === 'string' ? [identifier, {}] : [identifier?.className, identifier?.config ?? {}];
+  const name = String(given).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`); // TF.js hands 'top_k' over as 'topK'
+  if (!(name in SAMPLERS)) throw new Error(`Unknown sampler ${JSON.stringify(identifier)}; choose one of ${Object.keys(SAMPLERS)}.`);
+  const { seed = null, ...options } = config;
+  return new SAMPLERS[name](name === 'greedy' || name === 'beam' ? options : { ...options, seed });
+}

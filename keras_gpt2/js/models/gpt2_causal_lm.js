@@ -2,6 +2,7 @@
 import tf from '../tf.js';
 import { GPT2Backbone } from './gpt2_backbone.js';
 import { Generator } from '../generation/generator.js';
+import { getSampler } from '../generation/samplers.js';
 
 export class GPT2CausalLM extends tf.serialization.Serializable {
   /** config (camelCase, as TF.js hands it over): {backbone: {className, config}, preprocessor?} */
@@ -16,6 +17,8 @@ export class GPT2CausalLM extends tf.serialization.Serializable {
     this.tokenizer = null;
     this.preprocessor = null;
     this.generator = new Generator(this);
+    // The sampler generate uses when none is given: the one the Python model had, else Python's default.
+    this.sampler = getSampler(config.sampler ?? 'top_k');
   }
 
   getClassName() {
@@ -62,8 +65,9 @@ export class GPT2CausalLM extends tf.serialization.Serializable {
 
   /**
    * Continues a prompt (a string or an array of token ids) or a batch of them (an array of
-   * strings or of id arrays, any lengths). Options, as in Python's generate:
-   * maxNewTokens (default 50, for every prompt), sampler (default greedy; a seeded sampler
+   * strings or of id arrays, any lengths). Options, as in Python's generate: maxNewTokens
+   * (new tokens for every prompt) or maxLength (total length; default the preprocessor's
+   * sequenceLength), sampler (default `model.sampler`, the exported model's; a seeded sampler
    * makes the same choices as Python's with the same seed), stopTokenIds (default
    * [<|endoftext|>]), stopStrings, repetitionPenalty, minNewTokens, numReturnSequences
    * (best beams with BeamSampler, else samples), logitsProcessors ((logits, tokenIds,
