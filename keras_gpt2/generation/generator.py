@@ -4,10 +4,10 @@ A `Generator` drives any model that has `init_cache(batch_size, max_length)`
 and `call_with_cache(token_ids, cache, index) -> (logits, hidden, cache)`
 (`GPT2CausalLM`). One compiled program per setting and width bucket fills the
 cache from the prompts in fixed-size chunks (so its shapes do not depend on
-the prompts' lengths), then runs the sampler's decode
-loop from `start` to `end`; `generate` calls it once (or in segments when
-stop strings are checked), `stream` calls the same program one position at a
-time, so both make the same tokens.
+the prompts' lengths), then runs the sampler's decode loop from `start` to
+`end`; `generate` calls it once (or in segments when stop strings are
+checked), `stream` calls the same program one position at a time, so both
+make the same tokens.
 """
 
 import dataclasses
