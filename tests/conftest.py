@@ -62,3 +62,12 @@ def hf_gpt2_tokenizer(tmp_path_factory):
     shutil.copy(gpt2_vocabulary_path(), folder / "vocab.json")
     shutil.copy(gpt2_merges_path(), folder / "merges.txt")
     return transformers.AutoTokenizer.from_pretrained(str(folder), tokenizer_type="gpt2")
+
+
+@pytest.fixture(scope="session")
+def hf_twins(tmp_path_factory, gpt2_tokenizer):
+    """A random GPT-2 in transformers and ours with the same weights (`tests.references.hf_twins`)."""
+    pytest.importorskip("torch")
+    from tests.references import hf_twins as make_twins
+
+    return make_twins(tmp_path_factory.mktemp("hf_twins"), gpt2_tokenizer)

@@ -1,8 +1,9 @@
 """Reference models for generation tests: a random GPT-2 in transformers, and ours from its files."""
 
 
-def hf_twins(folder):
-    """`(transformers model, our GPT2CausalLM)` with the same random weights at the real vocabulary.
+def hf_twins(folder, tokenizer):
+    """`(transformers model, our GPT2CausalLM)` with the same random weights at the real
+    vocabulary; ours reads text with `tokenizer` (sequences of 32).
 
     Wide weights (scaled 8x) give well-separated logits, so greedy and beam
     decoding have no near-ties that float rounding could flip.
@@ -11,6 +12,7 @@ def hf_twins(folder):
     import transformers
 
     from keras_gpt2.io.hugging_face import import_hf
+    from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
 
     torch.manual_seed(0)
     config = transformers.GPT2Config(vocab_size=50257, n_layer=2, n_head=2, n_embd=32, n_positions=64)
@@ -19,7 +21,9 @@ def hf_twins(folder):
         for parameter in reference.parameters():
             parameter.mul_(8.0)
     reference.save_pretrained(folder)
-    return reference, import_hf(folder)
+    ours = import_hf(folder)
+    ours.preprocessor = GPT2CausalLMPreprocessor(tokenizer, sequence_length=32)
+    return reference, ours
 
 
 # Generation settings checked to give the same tokens everywhere (TF, JAX, PyTorch, the

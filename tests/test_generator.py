@@ -9,20 +9,10 @@ from keras_gpt2.generation.samplers import BeamSampler
 from keras_gpt2.generation.samplers import RandomSampler
 from keras_gpt2.generation.samplers import TopKSampler
 from keras_gpt2.generation.samplers import TopPSampler
-from tests.references import hf_twins
 
 torch = pytest.importorskip("torch")
 
 PROMPT = [50256, 464, 2068, 7586, 21831]
-
-
-@pytest.fixture(scope="module")
-def twins(tmp_path_factory, gpt2_tokenizer):
-    from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
-
-    reference, ours = hf_twins(tmp_path_factory.mktemp("hf"))
-    ours.preprocessor = GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=32)
-    return reference, ours
 
 
 def before_stop(tokens, stop):
@@ -52,8 +42,8 @@ def greedy_token(model, prompt, step):
 
 
 @pytest.mark.parametrize("length_penalty", [1.0, 4.0, -2.0])
-def test_beam_search_matches_transformers(twins, length_penalty):
-    reference, ours = twins
+def test_beam_search_matches_transformers(hf_twins, length_penalty):
+    reference, ours = hf_twins
     stop = greedy_token(ours, PROMPT, 2)  # an end token that beams meet early
     settings = dict(num_beams=4, length_penalty=length_penalty)
     expected = hf_sequences(
@@ -65,8 +55,8 @@ def test_beam_search_matches_transformers(twins, length_penalty):
         assert any(len(tokens) < 10 for tokens in made)
 
 
-def test_length_penalty_changes_which_beam_wins(twins):
-    _, ours = twins
+def test_length_penalty_changes_which_beam_wins(hf_twins):
+    _, ours = hf_twins
     stop = greedy_token(ours, PROMPT, 2)
     results = {
         penalty: our_sequences(
@@ -77,8 +67,8 @@ def test_length_penalty_changes_which_beam_wins(twins):
     assert len(results[-2.0][0]) < len(results[4.0][0])
 
 
-def test_beam_search_prompts_of_different_lengths_equal_each_alone(twins):
-    _, ours = twins
+def test_beam_search_prompts_of_different_lengths_equal_each_alone(hf_twins):
+    _, ours = hf_twins
     prompts = ["The", "Shall I compare thee to a", "Rough winds"]
     sampler = BeamSampler(num_beams=3)
     together = ours.generate(prompts, max_new_tokens=6, sampler=sampler, stop_token_ids=None, num_return_sequences=2)
@@ -89,8 +79,8 @@ def test_beam_search_prompts_of_different_lengths_equal_each_alone(twins):
     assert together == alone and all(len(texts) == 2 for texts in together)
 
 
-def test_stop_strings_match_transformers(twins, gpt2_tokenizer, tmp_path):
-    reference, ours = twins
+def test_stop_strings_match_transformers(hf_twins, gpt2_tokenizer, tmp_path):
+    reference, ours = hf_twins
     free = ours.generate("The quick", max_new_tokens=16, sampler="greedy", stop_token_ids=None, strip_prompt=True)
     stop = free[len(free) // 3 : len(free) // 3 + 3]  # three characters from the middle of the text
     gpt2_tokenizer.save_tokenizer_json(tmp_path / "tokenizer.json")
@@ -128,8 +118,8 @@ SAMPLERS = [
 
 
 @pytest.mark.parametrize("name, make", SAMPLERS, ids=[name for name, _ in SAMPLERS])
-def test_generate_and_stream_make_the_same_text_for_a_seed(twins, name, make):
-    _, ours = twins
+def test_generate_and_stream_make_the_same_text_for_a_seed(hf_twins, name, make):
+    _, ours = hf_twins
     for seed in (0, 1, 2):
         whole = ours.generate("Thou art", max_new_tokens=20, sampler=make(seed), stop_token_ids=None, strip_prompt=True)
         streamed = "".join(ours.generate_stream("Thou art", max_new_tokens=20, sampler=make(seed), stop_token_ids=None))
@@ -138,20 +128,20 @@ def test_generate_and_stream_make_the_same_text_for_a_seed(twins, name, make):
     assert len(texts) == (1 if name == "greedy" else 4)
 
 
-def test_several_samples_per_prompt_are_the_rows_of_a_repeated_batch(twins):
-    _, ours = twins
+def test_several_samples_per_prompt_are_the_rows_of_a_repeated_batch(hf_twins):
+    _, ours = hf_twins
     sampler = TopKSampler(k=50, seed=5)
     grouped = ours.generate(["Thou art", "Hello"], max_new_tokens=8, sampler=sampler, num_return_sequences=3)
     flat = ours.generate(["Thou art"] * 3 + ["Hello"] * 3, max_new_tokens=8, sampler=sampler)
     assert grouped == [flat[:3], flat[3:]] and len(set(grouped[0])) == 3
 
 
-def test_every_prompt_length_uses_a_few_programs(twins):
+def test_every_prompt_length_uses_a_few_programs(hf_twins):
     import keras
 
     if keras.config.backend() == "torch":
         pytest.skip("PyTorch runs generation eagerly: nothing is compiled")
-    _, ours = twins
+    _, ours = hf_twins
     generator = Generator(ours)
     rng = np.random.default_rng(0)
     for length in range(1, 49):  # ends 5..52: width buckets 16, 32 and 64
@@ -165,12 +155,12 @@ def test_every_prompt_length_uses_a_few_programs(twins):
     assert generator.compilations == 3
 
 
-def test_programs_are_keyed_by_settings_bounded_and_cleared_by_compile(twins):
+def test_programs_are_keyed_by_settings_bounded_and_cleared_by_compile(hf_twins):
     import keras
 
     if keras.config.backend() == "torch":
         pytest.skip("PyTorch runs generation eagerly: nothing is compiled")
-    _, ours = twins
+    _, ours = hf_twins
     generator = Generator(ours, max_programs=2)
     for k in (5, 5, 6, 7, 5):
         generator.generate("Hello", max_new_tokens=2, sampler=TopKSampler(k=k, seed=k))
@@ -181,8 +171,8 @@ def test_programs_are_keyed_by_settings_bounded_and_cleared_by_compile(twins):
     assert len(ours.generator.programs) == 0
 
 
-def test_bad_settings_are_refused(twins):
-    _, ours = twins
+def test_bad_settings_are_refused(hf_twins):
+    _, ours = hf_twins
     with pytest.raises(ValueError, match="more than num_beams"):
         ours.generate("Hi", sampler=BeamSampler(num_beams=2), num_return_sequences=3)
     with pytest.raises(ValueError, match="cannot stream"):

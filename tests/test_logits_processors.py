@@ -5,17 +5,11 @@ import pytest
 
 from keras_gpt2.generation.logits_processors import chain
 from keras_gpt2.generation.logits_processors import repetition_penalty
-from tests.references import hf_twins
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 PROMPT = [50256, 464, 2068, 7586, 21831]
-
-
-@pytest.fixture(scope="module")
-def twins(tmp_path_factory):
-    return hf_twins(tmp_path_factory.mktemp("hf"))
 
 
 def hf_generate(reference, **settings):
@@ -31,16 +25,16 @@ def ours_generate(model, **settings):
 
 
 @pytest.mark.parametrize("penalty", [1.3, 3.0, 0.7])
-def test_repetition_penalty_matches_transformers(twins, penalty):
-    reference, ours = twins
+def test_repetition_penalty_matches_transformers(hf_twins, penalty):
+    reference, ours = hf_twins
     expected = hf_generate(reference, max_new_tokens=24, repetition_penalty=penalty, eos_token_id=None)
     plain = ours_generate(ours, max_new_tokens=24, stop_token_ids=None)
     assert ours_generate(ours, max_new_tokens=24, stop_token_ids=None, repetition_penalty=penalty) == expected
     assert plain != expected  # the penalty changed the text, so the comparison means something
 
 
-def test_min_new_tokens_matches_transformers(twins):
-    reference, ours = twins
+def test_min_new_tokens_matches_transformers(hf_twins):
+    reference, ours = hf_twins
     stop = ours_generate(ours, max_new_tokens=12, stop_token_ids=None)[1]  # made early: the end token here
 
     def before_stop(tokens):
@@ -52,10 +46,10 @@ def test_min_new_tokens_matches_transformers(twins):
     assert len(ours_generate(ours, max_new_tokens=12, stop_token_ids=[stop])) == 1  # without it: stops at once
 
 
-def test_custom_processors_run_inside_the_compiled_step(twins):
+def test_custom_processors_run_inside_the_compiled_step(hf_twins):
     from keras import ops
 
-    _, ours = twins
+    _, ours = hf_twins
     banned = ours_generate(ours, max_new_tokens=8, stop_token_ids=None)[0]
 
     def ban(logits, token_ids, index):
@@ -66,23 +60,15 @@ def test_custom_processors_run_inside_the_compiled_step(twins):
     assert chain([]) is None and chain([None]) is None
 
 
-def test_streaming_takes_the_same_controls(twins):
-    from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
-    from keras_gpt2.tokenizers.gpt2_tokenizer import GPT2Tokenizer
-
-    _, ours = twins
-    if ours.preprocessor is None:
-        from keras_gpt2.assets import gpt2_merges_path
-        from keras_gpt2.assets import gpt2_vocabulary_path
-
-        ours.preprocessor = GPT2CausalLMPreprocessor(GPT2Tokenizer(gpt2_vocabulary_path(), gpt2_merges_path()), 64)
+def test_streaming_takes_the_same_controls(hf_twins):
+    _, ours = hf_twins
     whole = ours.generate("The quick", max_new_tokens=12, sampler="greedy", repetition_penalty=2.0, strip_prompt=True)
     pieces = "".join(ours.generate_stream("The quick", max_new_tokens=12, sampler="greedy", repetition_penalty=2.0))
     assert pieces == whole
 
 
-def test_bad_controls_are_refused(twins):
-    _, ours = twins
+def test_bad_controls_are_refused(hf_twins):
+    _, ours = hf_twins
     with pytest.raises(ValueError, match="repetition_penalty must be > 0"):
         ours.generate({"token_ids": np.array([PROMPT])}, repetition_penalty=0)
     with pytest.raises(ValueError, match="min_new_tokens must be a non-negative integer"):

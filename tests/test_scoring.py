@@ -5,16 +5,12 @@ import pytest
 
 from keras_gpt2.models.gpt2_causal_lm import GPT2CausalLM
 from tests.helpers import tiny_backbone
-from tests.references import hf_twins
 
 torch = pytest.importorskip("torch")
 
 
-def test_log_likelihood_equals_transformers_loss(tmp_path, gpt2_tokenizer):
-    from keras_gpt2.preprocessing.gpt2_causal_lm_preprocessor import GPT2CausalLMPreprocessor
-
-    reference, ours = hf_twins(tmp_path)
-    ours.preprocessor = GPT2CausalLMPreprocessor(gpt2_tokenizer, sequence_length=32)
+def test_log_likelihood_equals_transformers_loss(hf_twins, gpt2_tokenizer):
+    reference, ours = hf_twins
     texts = ["Shall I compare thee to a summer's day?", "a"]
     result = ours.score(texts)
     for text, log_likelihood, count in zip(texts, result["log_likelihood"], result["num_tokens"]):

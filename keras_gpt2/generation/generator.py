@@ -21,7 +21,6 @@ from keras_gpt2.generation import logits_processors as processors
 from keras_gpt2.generation import samplers
 from keras_gpt2.generation.compiled_functions import CompiledFunctions
 from keras_gpt2.generation.prompts import prepare_prompts
-from keras_gpt2.generation.samplers.sampler import any_equal
 from keras_gpt2.generation.text_streamer import TextStreamer
 from keras_gpt2.generation.text_streamer import stop_string_end
 
@@ -208,15 +207,20 @@ class Generator:
         variables = self.model.variables  # quantizing or adding adapters makes new ones: a new program
         return self.programs.get((settings.key(), tuple(map(id, variables))), run, variables)
 
-    def _inputs(self, settings, prompts):
-        """The program's array inputs for `prompts` (a zero cache, the uniforms, ...)."""
+    def _runner(self, settings, prompts):
+        """`run(token_ids, cache, frozen_mask, prefill_length, start, end) -> (token_ids, cache)`:
+        the compiled program with this call's uniforms and `min_ends` bound, and its first
+        `(token_ids, cache)` (the prompts and a zero cache)."""
+        program = self._program(settings)
         rows, width = prompts.token_ids.shape
-        return dict(
-            token_ids=ops.convert_to_tensor(prompts.token_ids),
-            cache=self.model.init_cache(rows, width),
-            uniforms=ops.convert_to_tensor(settings.sampler.uniforms(rows, width)),
-            min_ends=ops.convert_to_tensor(prompts.min_ends(settings.min_new_tokens), "int32"),
-        )
+        uniforms = ops.convert_to_tensor(settings.sampler.uniforms(rows, width))
+        min_ends = ops.convert_to_tensor(prompts.min_ends(settings.min_new_tokens), "int32")
+
+        def run(token_ids, cache, frozen_mask, prefill_length, start, end):
+            scalars = [ops.convert_to_tensor(value, "int32") for value in (prefill_length, start, end)]
+            return program(token_ids, cache, ops.convert_to_tensor(frozen_mask), *scalars, uniforms, min_ends)
+
+        return run, (ops.convert_to_tensor(prompts.token_ids), self.model.init_cache(rows, width))
 
     # === generate and stream ===
 
@@ -225,23 +229,12 @@ class Generator:
         settings = self.settings(**options)
         prompts = prepare_prompts(inputs, self.model.backbone, self.model.preprocessor, max_length, max_new_tokens)
         rows = prompts if settings.sampler.searches_beams else prompts.repeat(settings.num_return_sequences)
-        program = self._program(settings)
-        state = self._inputs(settings, rows)
-        token_ids, cache = state["token_ids"], state["cache"]
+        run, (token_ids, cache) = self._runner(settings, rows)
         prefill_length, index = rows.start - 1, rows.start
         step = STOP_STRING_INTERVAL if settings.stop_strings else rows.end
         while index < rows.end:
             end = min(index + step, rows.end)
-            token_ids, cache = program(
-                token_ids,
-                cache,
-                ops.convert_to_tensor(rows.frozen_mask()),
-                ops.convert_to_tensor(prefill_length, "int32"),
-                ops.convert_to_tensor(index, "int32"),
-                ops.convert_to_tensor(end, "int32"),
-                state["uniforms"],
-                state["min_ends"],
-            )
+            token_ids, cache = run(token_ids, cache, rows.frozen_mask(), prefill_length, index, end)
             prefill_length, index = 0, end
             if settings.stop_strings and self._cut_at_stop_strings(token_ids, rows, settings, end):
                 break
@@ -254,9 +247,10 @@ class Generator:
         """Lowers each row's limit to where its text holds a stop string; True when every row is done."""
         token_ids = np.asarray(keras.ops.convert_to_numpy(token_ids))
         tokenizer = self.model.preprocessor.tokenizer
+        lengths = rows.lengths
         done = True
         for row in range(len(token_ids)):
-            start, limit = int(rows.lengths[row]), min(int(rows.limits[row]), end)
+            start, limit = int(lengths[row]), min(int(rows.limits[row]), end)
             new = token_ids[row, start:limit].tolist()
             stopped = [i for i, token in enumerate(new) if token in settings.stop_token_ids]
             new = new[: stopped[0]] if stopped else new
@@ -275,7 +269,7 @@ class Generator:
         positions = np.arange(prompts.end)[None, :]
         generated = ~prompt_mask & (positions < prompts.limits[:, None])
         if stop_token_ids:
-            stops = keras.ops.convert_to_numpy(any_equal(token_ids, stop_token_ids, generated))
+            stops = np.isin(token_ids, stop_token_ids) & generated
             generated &= ~(np.cumsum(stops, axis=-1) > 0)
         padding_mask = generated if strip_prompt else (prompt_mask | generated)
         return token_ids, padding_mask
@@ -302,23 +296,12 @@ class Generator:
         if settings.num_return_sequences != 1:
             raise ValueError("generate_stream makes one sequence; use generate for num_return_sequences > 1.")
         prompts = prepare_prompts([prompt], self.model.backbone, self.model.preprocessor, max_length, max_new_tokens)
-        program = self._program(settings)
-        state = self._inputs(settings, prompts)
-        token_ids, cache = state["token_ids"], state["cache"]
-        frozen_mask = ops.convert_to_tensor(prompts.frozen_mask())
+        run, (token_ids, cache) = self._runner(settings, prompts)
+        frozen_mask = ops.convert_to_tensor(prompts.frozen_mask())  # once: the same every step
         streamer = TextStreamer(self.model.preprocessor.tokenizer, settings.stop_strings)
         prefill_length = prompts.start - 1
         for index in range(prompts.start, prompts.end):
-            token_ids, cache = program(
-                token_ids,
-                cache,
-                frozen_mask,
-                ops.convert_to_tensor(prefill_length, "int32"),
-                ops.convert_to_tensor(index, "int32"),
-                ops.convert_to_tensor(index + 1, "int32"),
-                state["uniforms"],
-                state["min_ends"],
-            )
+            token_ids, cache = run(token_ids, cache, frozen_mask, prefill_length, index, index + 1)
             prefill_length = 0
             token = int(keras.ops.convert_to_numpy(token_ids)[0, index])
             if token in settings.stop_token_ids:

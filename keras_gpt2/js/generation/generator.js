@@ -4,6 +4,7 @@
 // step, rows still inside their prompt taking their prompt's token (as in Python).
 import tf from '../tf.js';
 import { chain, repetitionPenalty, suppressTokensBefore } from './logits_processors.js';
+import { topIndices } from './samplers.js';
 import { TextStreamer, stopStringEnd } from './text_streamer.js';
 
 function disposeCache(cache) {
@@ -26,11 +27,6 @@ function logSoftmax(values) {
   for (const v of values) total += Math.exp(v - max);
   const shift = max + Math.log(total);
   return values.map((v) => v - shift);
-}
-
-/** The `count` best of `scores` (an array), best first; ties keep the lower index first. */
-function best(scores, count) {
-  return Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, count);
 }
 
 const IMPOSSIBLE = -1e9;
@@ -197,23 +193,22 @@ export class Generator {
           logProbs.forEach((value, token) => scored.push(s.scores[k] + value));
         });
         const vocabularySize = scored.length / beams;
-        const top = best(scored, candidates).map((flat) => ({
+        const top = topIndices(scored, candidates).map((flat) => ({
           score: scored[flat], beam: Math.floor(flat / vocabularySize), token: flat % vocabularySize,
         }));
         const newTokens = index + 1 - s.length;
         const atLimit = index + 1 >= s.limit;
         top.forEach((c) => { c.ends = settings.stopTokenIds.includes(c.token) || atLimit; });
-        const live = best(top.map((c) => c.score + (c.ends ? IMPOSSIBLE : 0)), beams);
+        // Candidates among the top `beams` that ended become hypotheses; the best that did not end run on.
         const merged = [
           ...s.finished,
-          ...top.map((c, j) => ({
-            ids: [...s.running[c.beam], c.token],
-            score: c.ends && j < beams ? c.score / newTokens ** lengthPenalty : IMPOSSIBLE,
-            real: c.ends && j < beams,
-          })).filter((h) => h.real),
+          ...top.filter((c, j) => c.ends && j < beams)
+            .map((c) => ({ ids: [...s.running[c.beam], c.token], score: c.score / newTokens ** lengthPenalty })),
         ];
-        s.finished = best(merged.map((h) => h.score), beams).map((i) => merged[i]);
-        const liveScores = live.map((j) => top[j].score + (top[j].ends ? IMPOSSIBLE : 0));
+        s.finished = topIndices(merged.map((h) => h.score), beams).map((i) => merged[i]);
+        const runningScores = top.map((c) => c.score + (c.ends ? IMPOSSIBLE : 0));
+        const live = topIndices(runningScores, beams);
+        const liveScores = live.map((j) => runningScores[j]);
         s.running = live.map((j) => [...s.running[top[j].beam], top[j].token]);
         live.forEach((j) => sources.push(b * beams + top[j].beam));
         s.scores = liveScores;

@@ -153,6 +153,5 @@ export function getSampler(identifier) {
   const [given, config] = typeof identifier === 'string' ? [identifier, {}] : [identifier?.className, identifier?.config ?? {}];
   const name = String(given).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`); // TF.js hands 'top_k' over as 'topK'
   if (!(name in SAMPLERS)) throw new Error(`Unknown sampler ${JSON.stringify(identifier)}; choose one of ${Object.keys(SAMPLERS)}.`);
-  const { seed = null, ...options } = config;
-  return new SAMPLERS[name](name === 'greedy' || name === 'beam' ? options : { ...options, seed });
+  return new SAMPLERS[name](config);
 }
