@@ -88,6 +88,12 @@ def test_generate_streams_and_reads_stdin(preset, capsys):
     assert run.returncode == 0 and run.stdout.startswith("Hello")
 
 
+def test_a_bad_generation_setting_is_one_line_before_any_text(preset):
+    run = run_cli("generate", "To be", "--model", str(preset), "--stop", "", "--min-new-tokens", "2")
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.strip() == "keras-gpt2 generate: error: stop_strings must be non-empty strings, got ('',)"
+
+
 def test_a_seed_gives_the_same_text_streamed_or_not(preset, capsys):
     command = ["generate", "To be", "--model", str(preset), "--max-new-tokens", "12", "--sampler", "top_p"]
     command += ["--seed", "7", "--repetition-penalty", "1.3", "--stop", "zzz"]

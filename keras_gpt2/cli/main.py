@@ -110,9 +110,10 @@ def _generate(args):
     if args.no_stream or args.sampler == "beam":
         print(model.generate(prompt, **controls))
         return
+    pieces = model.generate_stream(prompt, **controls)  # checks the request before anything is printed
     sys.stdout.write(prompt)
     sys.stdout.flush()
-    for piece in model.generate_stream(prompt, **controls):
+    for piece in pieces:
         sys.stdout.write(piece)
         sys.stdout.flush()
     sys.stdout.write("\n")

@@ -287,7 +287,8 @@ class Generator:
         return texts if prompts.batched else texts[0]
 
     def stream(self, prompt, max_length=None, max_new_tokens=None, **options):
-        """See `GPT2CausalLM.generate_stream`."""
+        """See `GPT2CausalLM.generate_stream`. Settings and the prompt are checked here, when
+        called, so a bad request fails before any text is shown; the pieces come lazily."""
         if self.model.preprocessor is None:
             raise ValueError("Streaming text needs a preprocessor to detokenize.")
         settings = self.settings(**options)
@@ -296,6 +297,10 @@ class Generator:
         if settings.num_return_sequences != 1:
             raise ValueError("generate_stream makes one sequence; use generate for num_return_sequences > 1.")
         prompts = prepare_prompts([prompt], self.model.backbone, self.model.preprocessor, max_length, max_new_tokens)
+        return self._pieces(settings, prompts)
+
+    def _pieces(self, settings, prompts):
+        """Yields the text pieces of one prompt's continuation (see `stream`)."""
         run, (token_ids, cache) = self._runner(settings, prompts)
         frozen_mask = ops.convert_to_tensor(prompts.frozen_mask())  # once: the same every step
         streamer = TextStreamer(self.model.preprocessor.tokenizer, settings.stop_strings)
